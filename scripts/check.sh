@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - `make check`: every test irqpath has, each counted once.
+#
+#   series   drift between patches/, series and mirrors; git am onto the
+#            pristine base; per patch: checkpatch --strict, W=1 build of
+#            the touched directories (scripts/series/check-patches.sh)
+#   scripts  unit tests of scripts/ (scripts/tests/)
+#   kernel   the lab kernel of the series and of the base, same config
+#   lab      one boot of the patched kernel: KUnit, the lab scenarios with
+#            a trace-cmd recording, and the whole upstream x86 KVM selftest
+#            suite; one boot of the base kernel with the same suite (its
+#            result is cached per base kernel, test binaries and plan);
+#            no kernel report (WARN/BUG/lockdep/KASAN/UBSAN) on either
+#            console; no upstream test that passes on base fails on the
+#            series; tests failing on both must be listed, with a reason,
+#            in scripts/lab/expected-failures.
+#
+# Ends with "N passed, N failed, N skipped".  A selftest that skips (no VMX
+# under TCG, ...) counts as skipped; a listed expected failure counts as
+# skipped too, with its reason printed.
+set -uo pipefail
+export IRQPATH_ROOT
+. "$(dirname "$0")/lib.sh"
+. "$IRQPATH_ROOT/scripts/lab/stages.sh"
+
+passed=0 failed=0 skipped=0
+pass() { printf 'PASS %s\n' "$*"; passed=$((passed + 1)); }
+fail() { printf 'FAIL %s\n' "$*"; failed=$((failed + 1)); }
+skip() { printf 'SKIP %s\n' "$*"; skipped=$((skipped + 1)); }
+check() { # NAME CMD... : a test whose verdict is CMD's exit status
+	local name=$1; shift
+	if timed "$name" "$@"; then pass "$name"; else fail "$name"; fi
+}
+finish() {
+	echo
+	echo "stage timings (this run):"; sed 's/^/  /' "$LAB/timings"
+	echo
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+}
+count_lines() { # verdict lines on stdin (PASS/FAIL ...) -> counters
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		PASS\ *) passed=$((passed + 1)) ;;
+		FAIL\ *) failed=$((failed + 1)) ;;
+		SKIP\ *) skipped=$((skipped + 1)) ;;
+		esac
+	done
+}
+
+: >"$LAB/timings"
+t_start=$(date +%s)
+timed "host packages" need_host_pkgs || { fail "host packages"; finish; }
+
+echo "== series"
+check "series: patches/, series and mirrors agree" bash "$IRQPATH_ROOT/scripts/series/check-drift.sh"
+if ! check "series: git am onto the pristine base" stage_series; then
+	finish
+fi
+t0=$(date +%s)
+cp_rc=0
+bash "$IRQPATH_ROOT/scripts/series/check-patches.sh" >"$LAB/check-patches.out" 2>&1 || cp_rc=$?
+count_lines < <(grep -E '^(PASS|FAIL) |^    ' "$LAB/check-patches.out")
+if [ $cp_rc -ne 0 ] && ! grep -q '^FAIL ' "$LAB/check-patches.out"; then
+	fail "series: per-patch checks ran"; tail -n 20 "$LAB/check-patches.out" | sed 's/^/    /'
+fi
+stage_time "series: per-patch checks" $(( $(date +%s) - t0 ))
+
+echo "== scripts"
+t0=$(date +%s)
+count_lines < <(python3 -m unittest discover -s "$IRQPATH_ROOT/scripts/tests" -p 'test_*.py' -v 2>&1 |
+	sed -nE 's/^(test\w*) \(([^)]*)\).*\.\.\. ok$/PASS scripts: \2/p;
+		 s/^(test\w*) \(([^)]*)\).*\.\.\. (FAIL|ERROR)$/FAIL scripts: \2/p')
+for t in "$IRQPATH_ROOT"/scripts/tests/*_test.sh; do
+	[ -e "$t" ] || continue
+	if bash "$t" >"$IRQPATH_BUILD/$(basename "$t").log" 2>&1; then
+		pass "scripts: $(basename "$t")"
+	else
+		fail "scripts: $(basename "$t")"; tail -n 15 "$IRQPATH_BUILD/$(basename "$t").log" | sed 's/^/    /'
+	fi
+done
+stage_time "scripts: unit tests" $(( $(date +%s) - t0 ))
+
+echo "== kernel"
+check "kernel: lab kernel, selftests and image of the series" stage_patched_image || finish
+check "kernel: lab kernel of the pristine base" stage_base_kernel || finish
+
+echo "== lab"
+upstream_tests >"$LAB/upstream-tests"
+bash "$IRQPATH_ROOT/scripts/lab/plan.sh" "$LAB/upstream-tests" >"$LAB/suite.plan"
+# The patched boot: the lab scenarios, then the suite (less the tests the
+# scenarios already ran).
+{
+	cat "$IRQPATH_ROOT/scripts/lab/plans/lab.plan"
+	awk 'NR == FNR { if ($1 == "test" || $1 == "trace") seen[$2] = 1; next }
+	     !($1 == "test" && seen[$2])' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan" "$LAB/suite.plan"
+} >"$LAB/check.plan"
+limit=${IRQPATH_SUITE_TIMEOUT:-2400}
+log "lab: patched kernel, $(grep -c '^test\|^trace' "$LAB/check.plan") steps (console: $LAB/check-patched/console.log)"
+if timed "lab: boot + suite, patched" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/patched/bzImage" \
+		"$LAB/initramfs.cpio" "$LAB/check.plan" "$LAB/check-patched" "$limit"; then
+	pass "lab: patched kernel booted and reported"
+else
+	fail "lab: patched kernel booted and reported"; finish
+fi
+
+# The base run is a pure function of the base kernel, the test binaries,
+# the runner and the plan: reuse it when none of them changed.
+key=$(cat "$LAB/base/bzImage" "$LAB/initramfs.cpio" "$LAB/suite.plan" | sha1sum | cut -c1-16)
+cached=$IRQPATH_CACHE/base-runs/$key
+if [ -f "$cached/tap.txt" ]; then
+	log "lab: base kernel run reused from $cached (same kernel, tests and plan)"
+	rm -rf "$LAB/check-base"; cp -a "$cached" "$LAB/check-base"
+	pass "lab: base kernel booted and reported (cached run $key)"
+else
+	log "lab: base kernel (console: $LAB/check-base/console.log)"
+	if timed "lab: boot + suite, base" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/base/bzImage" \
+			"$LAB/initramfs.cpio" "$LAB/suite.plan" "$LAB/check-base" "$limit"; then
+		pass "lab: base kernel booted and reported"
+		mkdir -p "$IRQPATH_CACHE/base-runs"; rm -rf "$cached"; cp -a "$LAB/check-base" "$cached"
+	else
+		fail "lab: base kernel booted and reported"
+	fi
+fi
+
+python3 "$IRQPATH_ROOT/scripts/lab/report.py" summary "$LAB/check-patched" --allow-fail \
+	--trace xapic_ipi_test.dat --require-trace --json "$LAB/check-patched/summary.json" \
+	>"$LAB/check-patched/summary.txt"
+sed 's/^/  /' "$LAB/check-patched/summary.txt"
+# Verdicts per selftest of the patched run.
+xfail=$IRQPATH_ROOT/scripts/lab/expected-failures
+count_lines < <(python3 - "$LAB/check-patched" "$LAB/check-base" "$xfail" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
+import report
+pat, _ = report.parse_tap(report.read(os.path.join(sys.argv[1], "tap.txt")))
+base, _ = report.parse_tap(report.read(os.path.join(sys.argv[2], "tap.txt")))
+xfail = report.parse_expected(report.read(sys.argv[3]))
+for name, (status, detail) in pat.items():
+    if status == "pass":
+        print(f"PASS selftest {name}")
+    elif status == "skip":
+        print(f"SKIP selftest {name}: {detail}")
+    elif name in xfail and base.get(name, ("fail",))[0] != "pass":
+        print(f"SKIP selftest {name}: expected failure under TCG: {xfail[name]}")
+    else:
+        print(f"FAIL selftest {name}: {detail}")
+PY
+)
+
+check "lab: upstream suite, no regression against the base kernel" \
+	python3 "$IRQPATH_ROOT/scripts/lab/report.py" compare "$LAB/check-base" "$LAB/check-patched" \
+	"$xfail" --tests "$LAB/upstream-tests"
+for run in check-patched check-base; do
+	if python3 - "$LAB/$run" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
+import report
+splats = report.find_splats(report.read(os.path.join(sys.argv[1], "console.log")))
+for lineno, kind, line in splats[:20]:
+    print(f"    console.log:{lineno}: {kind}: {line}")
+sys.exit(1 if splats else 0)
+PY
+	then pass "lab: no WARN/BUG/lockdep/KASAN/UBSAN report on the console ($run)"
+	else fail "lab: no WARN/BUG/lockdep/KASAN/UBSAN report on the console ($run)"
+	fi
+done
+if python3 - "$LAB/check-patched" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
+import report
+k = report.parse_kunit(report.read(os.path.join(sys.argv[1], "kunit.txt")))
+print(f"    KUnit: {k['passed']} suites passed, {k['failed']} failed, {k['skipped']} skipped")
+sys.exit(0 if k["passed"] and not k["failed"] else 1)
+PY
+then pass "lab: KUnit suites at boot"
+else fail "lab: KUnit suites at boot"
+fi
+stage_time "make check (total)" $(( $(date +%s) - t_start ))
+finish

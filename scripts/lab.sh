@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lab.sh - `make lab`: install what is missing, apply the series to the
+# pristine 6.12 base, build the lab kernel, the KVM selftests and the guest
+# image, boot the nested-SVM lab under QEMU TCG and run today's scenarios
+# (scripts/lab/plans/lab.plan).  Prints a per-test summary, the events
+# recorded per type, and where the artefacts are (build/lab/).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$IRQPATH_ROOT/scripts/lab/stages.sh"
+
+: >"$LAB/timings"
+t0=$(date +%s)
+timed "host packages" need_host_pkgs
+timed "base tree + series" stage_series
+timed "patched kernel + image" stage_patched_image
+log "booting the lab (console: $LAB/run/console.log)"
+timed "lab run" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/patched/bzImage" \
+	"$LAB/initramfs.cpio" "$IRQPATH_ROOT/scripts/lab/plans/lab.plan" "$LAB/run" \
+	"${IRQPATH_LAB_TIMEOUT:-1200}"
+rc=0
+python3 "$IRQPATH_ROOT/scripts/lab/report.py" summary "$LAB/run" \
+	--trace xapic_ipi_test.dat --require-trace --json "$LAB/run/summary.json" || rc=$?
+stage_time "make lab (total)" $(( $(date +%s) - t0 ))
+echo
+echo "stage timings:"; sed 's/^/  /' "$LAB/timings"
+echo
+echo "artefacts in $LAB:"
+echo "  patched/bzImage          the lab kernel (series on $(bash "$IRQPATH_ROOT/scripts/series/base.sh"))"
+echo "  initramfs.cpio           guest image: busybox, trace-cmd, $(wc -l <"$LAB/selftests/.tests") KVM selftests"
+echo "  run/console.log          the guest console"
+echo "  run/tap.txt, run/logs/   per-test TAP results and output"
+echo "  run/xapic_ipi_test.dat   trace-cmd recording (kvm:*, sched) of xapic_ipi_test"
+echo "  run/dmesg.txt, run/kunit.txt, run/summary.json"
+exit $rc

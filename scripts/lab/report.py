@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Read what a lab run brought back and judge it.
+
+  report.py summary OUTDIR [--trace NAME.dat ...]
+      Per-test result (pass/skip/fail, seconds, retries), KUnit totals,
+      kernel reports on the console, and events recorded per type.
+      Exit 1 when a step failed (unless --allow-fail), KUnit failed, or the
+      console carries a WARN/BUG/lockdep/KASAN/UBSAN report.
+
+  report.py compare BASE_OUTDIR PATCHED_OUTDIR EXPECTED_FAILURES
+      The regression rule for the upstream suite: a test that passes on
+      the base kernel and does not pass on the patched kernel fails the
+      check.  A test that fails on both must be listed, with its reason,
+      in EXPECTED_FAILURES; an unlisted one fails the check too, so that
+      nothing is skipped silently.
+
+Outputs are plain text for people; `summary --json` adds a JSON file.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+# Console lines that mean the kernel reported a bug.  Each is anchored on
+# the kernel's own wording (lib/bug.c, kernel/panic.c, lockdep, KASAN,
+# UBSAN, the atomic-sleep and RCU checkers).
+SPLAT_PATTERNS = [
+    (re.compile(r"WARNING: CPU: \d+ PID: \d+ at "), "WARN"),
+    (re.compile(r"\bkernel BUG at "), "BUG"),
+    (re.compile(r"\bBUG: (?!KASAN)"), "BUG"),
+    (re.compile(r"\bBUG: KASAN: "), "KASAN"),
+    (re.compile(r"UBSAN: "), "UBSAN"),
+    (re.compile(r"WARNING: possible (circular|recursive) locking"), "lockdep"),
+    (re.compile(r"WARNING: (inconsistent lock state|suspicious RCU usage|"
+                r"possible irq lock inversion|lock held when returning)"),
+     "lockdep"),
+    (re.compile(r"INFO: (possible recursive locking|task .* blocked for more)"),
+     "hung/lockdep"),
+    (re.compile(r"Kernel panic - not syncing"), "panic"),
+    (re.compile(r"\bOops: "), "Oops"),
+    (re.compile(r"watchdog: BUG: soft lockup"), "soft lockup"),
+]
+
+TAP_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(?: # (SKIP|TIMEOUT|exit)\b ?(.*))?$")
+EVENT_RE = re.compile(r"\s\d+\.\d+:\s+([A-Za-z_][\w]*):")
+
+
+def parse_tap(text):
+    """TAP lines of the guest runner -> {name: (status, detail)}, retries.
+
+    status is one of pass, skip, fail.
+    """
+    results = {}
+    retries = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if line.startswith("# retry"):
+            retries.append(line[2:])
+            continue
+        m = TAP_RE.match(line)
+        if not m:
+            continue
+        ok, _, name, directive, detail = m.groups()
+        if ok == "ok" and directive == "SKIP":
+            results[name] = ("skip", detail or "")
+        elif ok == "ok":
+            results[name] = ("pass", "")
+        else:
+            results[name] = ("fail", ((directive or "") + " " + (detail or "")).strip())
+    return results, retries
+
+
+def parse_times(text):
+    times = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 4:
+            times[f[0]] = (float(f[1]), int(f[2]), int(f[3]))
+    return times
+
+
+def parse_kunit(text):
+    """Totals of a KTAP report: sum of the top-level suites' results."""
+    passed = failed = skipped = 0
+    suites = []
+    for line in text.splitlines():
+        m = re.match(r"^(not ok|ok) \d+ (\S+)(.*)$", line)
+        if not m:
+            continue
+        if "# SKIP" in m.group(3):
+            skipped += 1
+        elif m.group(1) == "ok":
+            passed += 1
+        else:
+            failed += 1
+        suites.append((m.group(2), m.group(1)))
+    return {"suites": suites, "passed": passed, "failed": failed,
+            "skipped": skipped}
+
+
+def find_splats(console):
+    found = []
+    for lineno, line in enumerate(console.splitlines(), 1):
+        for pat, kind in SPLAT_PATTERNS:
+            if pat.search(line):
+                found.append((lineno, kind, line.strip()[:160]))
+                break
+    return found
+
+
+def count_events(report_text):
+    counts = {}
+    for line in report_text.splitlines():
+        m = EVENT_RE.search(line)
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+def trace_event_counts(path):
+    """Events per type in a trace.dat, through `trace-cmd report`."""
+    try:
+        out = subprocess.run(["trace-cmd", "report", "-q", path],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        return {"<error>": str(e)}
+    return count_events(out)
+
+
+def read(path, default=""):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+def load_run(outdir):
+    results, retries = parse_tap(read(os.path.join(outdir, "tap.txt")))
+    return {
+        "results": results,
+        "retries": retries,
+        "times": parse_times(read(os.path.join(outdir, "times.txt"))),
+        "kunit": parse_kunit(read(os.path.join(outdir, "kunit.txt"))),
+        "splats": find_splats(read(os.path.join(outdir, "console.log"))),
+        "boot_retries": read(os.path.join(outdir, "boot-retries")).splitlines(),
+    }
+
+
+def cmd_summary(args):
+    run = load_run(args.outdir)
+    res = run["results"]
+    width = max([len(n) for n in res] + [10])
+    print(f"lab run {args.outdir}:")
+    for name, (status, detail) in res.items():
+        secs, _, tries = run["times"].get(name, (0.0, 0, 0))
+        extra = f"  [{tries} retr{'y' if tries == 1 else 'ies'}]" if tries else ""
+        print(f"  {status.upper():4}  {name:{width}}  {secs:7.1f} s  {detail[:70]}{extra}")
+    for r in run["retries"]:
+        print(f"  note: {r}")
+    for r in run["boot_retries"]:
+        print(f"  note: {r}")
+    k = run["kunit"]
+    print(f"  KUnit: {k['passed']} suites passed, {k['failed']} failed, "
+          f"{k['skipped']} skipped")
+    counts = {s: sum(1 for v in res.values() if v[0] == s)
+              for s in ("pass", "skip", "fail")}
+    print(f"  selftests: {counts['pass']} pass, {counts['skip']} skip, "
+          f"{counts['fail']} fail")
+    traces = {}
+    for t in args.trace or []:
+        path = os.path.join(args.outdir, t)
+        traces[t] = trace_event_counts(path) if os.path.exists(path) else {}
+        total = sum(v for v in traces[t].values() if isinstance(v, int))
+        print(f"  {t}: {total} events")
+        for ev, n in sorted(traces[t].items(), key=lambda kv: (-kv[1], kv[0])
+                            if isinstance(kv[1], int) else (0, kv[0])):
+            print(f"    {ev:28} {n}")
+    if run["splats"]:
+        print(f"  kernel reports on the console ({len(run['splats'])}):")
+        for lineno, kind, line in run["splats"][:20]:
+            print(f"    console.log:{lineno}: {kind}: {line}")
+    else:
+        print("  kernel reports on the console: none")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"results": res, "times": run["times"], "kunit": k,
+                       "splats": run["splats"], "traces": traces,
+                       "retries": run["retries"] + run["boot_retries"]},
+                      f, indent=1, sort_keys=True)
+    bad = bool(run["splats"]) or k["failed"] > 0
+    if counts["fail"] and not args.allow_fail:
+        bad = True
+    if args.require_trace:
+        for t in args.trace or []:
+            if not traces.get(t) or "<error>" in traces[t]:
+                print(f"  error: {t} holds no events")
+                bad = True
+    return 1 if bad else 0
+
+
+def parse_expected(text):
+    """EXPECTED_FAILURES: 'name  # reason' lines; the reason is required."""
+    xfail = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, _, reason = line.partition("#")
+        name = name.strip()
+        if not reason.strip():
+            raise ValueError(f"expected failure '{name}' has no reason")
+        xfail[name] = reason.strip()
+    return xfail
+
+
+def compare(base, patched, xfail, tests=None):
+    """-> (regressions, unlisted, listed, fixed) lists of (name, why)."""
+    regressions, unlisted, listed, fixed = [], [], [], []
+    names = tests if tests is not None else sorted(set(base) | set(patched))
+    for name in names:
+        b = base.get(name, ("missing", ""))[0]
+        p = patched.get(name, ("missing", ""))[0]
+        if b == "pass" and p != "pass":
+            regressions.append((name, f"passes on base, {p} on patched: "
+                                      f"{patched.get(name, ('', ''))[1]}"))
+        elif b in ("fail", "missing") and p in ("fail", "missing"):
+            if name in xfail:
+                listed.append((name, xfail[name]))
+            else:
+                unlisted.append((name, f"fails on base ({base.get(name, ('', ''))[1]}) "
+                                       f"and patched ({patched.get(name, ('', ''))[1]})"))
+        elif b != "pass" and p == "pass":
+            fixed.append((name, f"{b} on base, passes on patched"))
+    return regressions, unlisted, listed, fixed
+
+
+def cmd_compare(args):
+    base, _ = parse_tap(read(os.path.join(args.base, "tap.txt")))
+    patched, _ = parse_tap(read(os.path.join(args.patched, "tap.txt")))
+    if not base or not patched:
+        print("compare: a run has no results", file=sys.stderr)
+        return 1
+    xfail = parse_expected(read(args.expected))
+    tests = None
+    if args.tests:
+        tests = [t for t in read(args.tests).split() if t]
+    reg, unl, lst, fixed = compare(base, patched, xfail, tests)
+    print(f"upstream suite, base vs patched: {len(tests or base)} tests, "
+          f"{len(reg)} regressions, {len(unl)} unlisted failures, "
+          f"{len(lst)} expected failures")
+    for name, why in reg:
+        print(f"  REGRESSION  {name}: {why}")
+    for name, why in unl:
+        print(f"  UNLISTED    {name}: {why}")
+    for name, why in lst:
+        print(f"  XFAIL       {name}: {why}")
+    for name, why in fixed:
+        print(f"  note        {name}: {why}")
+    stale = sorted(n for n in xfail if n in patched and patched[n][0] != "fail"
+                   and n in base and base[n][0] != "fail")
+    for name in stale:
+        print(f"  note        {name} is listed as an expected failure but passed or "
+              f"skipped on both")
+    return 1 if reg or unl else 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("summary")
+    s.add_argument("outdir")
+    s.add_argument("--trace", action="append")
+    s.add_argument("--require-trace", action="store_true")
+    s.add_argument("--allow-fail", action="store_true")
+    s.add_argument("--json")
+    c = sub.add_parser("compare")
+    c.add_argument("base")
+    c.add_argument("patched")
+    c.add_argument("expected")
+    c.add_argument("--tests", help="file listing the tests to compare")
+    args = ap.parse_args(argv)
+    return cmd_summary(args) if args.cmd == "summary" else cmd_compare(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
