@@ -59,7 +59,7 @@ need_pkg() {
 # Everything the workflow and the lab use, by Debian package.
 IRQPATH_HOST_PKGS=(
 	"$IRQPATH_SRCPKG" build-essential bc bison flex libelf-dev libssl-dev
-	xz-utils zstd cpio kmod rsync ccache git perl python3
+	xz-utils zstd cpio kmod rsync ccache git perl python3 python3-ply python3-git
 	qemu-system-x86 busybox-static trace-cmd
 	libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
 )

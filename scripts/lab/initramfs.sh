@@ -36,6 +36,8 @@ copy_with_libs() {
 	done
 }
 copy_with_libs /usr/bin/trace-cmd
+# The selftests' assertion handler symbolizes its backtrace with addr2line.
+[ -x /usr/bin/addr2line ] && copy_with_libs /usr/bin/addr2line
 plugins=/usr/lib/x86_64-linux-gnu/traceevent/plugins
 if [ -d "$plugins" ]; then
 	mkdir -p "$root$plugins"

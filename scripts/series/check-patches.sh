@@ -84,7 +84,8 @@ while IFS= read -r p; do
 	files=$(git -C "$tree" apply --numstat "$pf" | cut -f3)
 
 	# checkpatch of the patch file, with the tree it applies to.
-	if (cd "$tree" && ./scripts/checkpatch.pl --strict --quiet --no-summary "$pf") >"$logdir/$n.checkpatch" 2>&1; then
+	# /usr/bin first: checkpatch runs spdxcheck.py with Debian's python3-ply.
+	if (cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet --no-summary "$pf") >"$logdir/$n.checkpatch" 2>&1; then
 		result PASS "$p" "checkpatch --strict"
 	else
 		result FAIL "$p" "checkpatch --strict"; sed 's/^/    /' "$logdir/$n.checkpatch" | head -n 30
