@@ -26,6 +26,8 @@ install -m 755 /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$IRQPATH_ROOT/scripts/lab/guest/init" "$root/init"
 install -m 755 "$IRQPATH_ROOT/scripts/lab/guest/runner" "$root/irqpath/runner"
+mkdir -p "$root/irqpath/checks"
+install -m 755 "$IRQPATH_ROOT"/scripts/lab/guest/checks/*.sh "$root/irqpath/checks/"
 
 # trace-cmd and what it links against.
 copy_with_libs() {

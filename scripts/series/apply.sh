@@ -36,6 +36,29 @@ if [ -d "$(git rev-parse --git-path rebase-apply)" ]; then
 fi
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "$tree has uncommitted changes: commit and export them (scripts/series/export.sh) or discard them"
+# Already there?  When the branch's tree is what the series gives, keep it:
+# re-applying would rewrite the patched files and rebuild what depends on
+# them.  The expected tree comes from `git apply --cached` on a scratch
+# index of the base, which needs no checkout.
+expected_tree() {
+	local idx p
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git read-tree "$tag"
+	while IFS= read -r p; do
+		p=${p%%#*}; p=$(printf '%s' "$p" | awk '{print $1}')
+		[ -n "$p" ] || continue
+		GIT_INDEX_FILE=$idx git apply --cached "$IRQPATH_ROOT/patches/$p" 2>/dev/null ||
+			{ rm -f "$idx"; return 1; }
+	done <"$series"
+	GIT_INDEX_FILE=$idx git write-tree
+	rm -f "$idx"
+}
+if [ "$(git symbolic-ref -q --short HEAD)" = "$branch" ] &&
+   [ "$(git rev-list --count "$tag..HEAD" 2>/dev/null)" = "$(sed 's/#.*//' "$series" | awk 'NF' | wc -l)" ] &&
+   want=$(expected_tree) && [ "$want" = "$(git rev-parse 'HEAD^{tree}')" ]; then
+	log "$tree (branch $branch) already holds the series on $tag"
+	exit 0
+fi
 if git rev-parse -q --verify "refs/heads/$branch" >/dev/null; then
 	git update-ref "refs/irqpath/prev-$branch" "refs/heads/$branch"
 fi
