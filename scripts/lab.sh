@@ -31,6 +31,9 @@ echo "  patched/bzImage          the lab kernel (series on $(bash "$IRQPATH_ROOT
 echo "  initramfs.cpio           guest image: busybox, trace-cmd, $(wc -l <"$LAB/selftests/.tests") KVM selftests"
 echo "  run/console.log          the guest console"
 echo "  run/tap.txt, run/logs/   per-test TAP results and output"
-echo "  run/xapic_ipi_test.dat   trace-cmd recording (kvm:*, sched) of xapic_ipi_test"
+for t in "$LAB"/run/*.dat; do
+	[ -e "$t" ] || continue
+	printf '  run/%-22s trace-cmd recording (kvm:*, sched) of %s\n' "${t##*/}" "$(basename "$t" .dat)"
+done
 echo "  run/dmesg.txt, run/kunit.txt, run/summary.json"
 exit $rc

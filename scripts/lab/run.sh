@@ -66,6 +66,11 @@ while :; do
 		exit 1
 	fi
 	[ $rc -eq 0 ] || { cat "$out/qemu.log" >&2; die "qemu exited $rc"; }
+	# QEMU exits 0 when it is killed by a signal: that is not the guest.
+	if grep -q 'terminating on signal' "$out/qemu.log"; then
+		cat "$out/qemu.log" >&2
+		die "qemu was killed from outside"
+	fi
 	if tar xf "$out/results.img" -C "$out" 2>/dev/null && [ -f "$out/tap.txt" ]; then
 		break
 	fi
