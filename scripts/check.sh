@@ -130,7 +130,7 @@ else
 fi
 
 python3 "$IRQPATH_ROOT/scripts/lab/report.py" summary "$LAB/check-patched" --allow-fail \
-	--trace xapic_ipi_test.dat --require-trace --json "$LAB/check-patched/summary.json" \
+	$(trace_args) --require-trace --json "$LAB/check-patched/summary.json" \
 	>"$LAB/check-patched/summary.txt"
 sed 's/^/  /' "$LAB/check-patched/summary.txt"
 # Verdicts per selftest of the patched run.

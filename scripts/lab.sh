@@ -21,7 +21,7 @@ timed "lab run" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/patched/bzImage" \
 	"${IRQPATH_LAB_TIMEOUT:-1200}"
 rc=0
 python3 "$IRQPATH_ROOT/scripts/lab/report.py" summary "$LAB/run" \
-	--trace xapic_ipi_test.dat --trace apic_bus_clock_test.dat --trace xen_shinfo_test.dat --require-trace --json "$LAB/run/summary.json" || rc=$?
+	$(trace_args) --require-trace --json "$LAB/run/summary.json" || rc=$?
 stage_time "make lab (total)" $(( $(date +%s) - t0 ))
 echo
 echo "stage timings:"; sed 's/^/  /' "$LAB/timings"

@@ -59,3 +59,8 @@ upstream_tests() {
 		fi
 	done <"$LAB/selftests/.tests"
 }
+
+# "--trace NAME.dat" for each recording the lab plan makes.
+trace_args() {
+	awk '$1 == "trace" { printf "--trace %s.dat ", $2 }' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan"
+}

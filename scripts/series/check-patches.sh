@@ -6,7 +6,8 @@
 #   - the tree at that patch builds, with W=1, every directory the patch
 #     touches (and, for a header under include/ or arch/x86/include/, the
 #     KVM, VT-d, vhost and VFIO directories whose C files include it), and
-#     adds no W=1 warning that the base tree does not have;
+#     adds no W=1 warning that the base tree and the patches before it
+#     do not have;
 #   - a patch that touches tools/testing/selftests/kvm builds the selftests.
 #
 # Usage: scripts/series/check-patches.sh
@@ -106,7 +107,13 @@ while IFS= read -r p; do
 	if [ -n "$dirs" ]; then
 		# shellcheck disable=SC2086
 		if build_dirs "$logdir/$n.build" $dirs; then
-			new=$(comm -13 <(warnings "$logdir/$n.before") <(warnings "$logdir/$n.build"))
+			# make prints a warning only when it compiles the file, so
+			# the reference is every warning seen so far: at the base
+			# (the first W=1 build compiles every file of the
+			# directories) and at the patches before this one.
+			warnings "$logdir/$n.before" >>"$logdir/known"
+			new=$(comm -13 <(sort -u "$logdir/known") <(warnings "$logdir/$n.build"))
+			warnings "$logdir/$n.build" >>"$logdir/known"
 			if [ -z "$new" ]; then
 				result PASS "$p" "builds $(echo $dirs | tr '\n' ' ')with W=1, no new warnings"
 			else
