@@ -20,6 +20,7 @@
  * The vCPUs halt with interrupts enabled between interrupts, so each one is
  * also a blocked-vCPU wakeup.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -57,6 +58,8 @@
  */
 static uint64_t received[NR_VCPUS][256];
 static uint64_t stray_apic_id;	/* handler ran on an unknown APIC ID */
+static uint64_t halts[NR_VCPUS];	/* iterations of the halt loop */
+static uint64_t wakes[NR_VCPUS];	/* wake vectors handled */
 static bool vcpu_ready[NR_VCPUS];
 static bool test_done;
 
@@ -71,6 +74,23 @@ static void guest_irq_handler(struct ex_regs *regs)
 	else
 		WRITE_ONCE(stray_apic_id, stray_apic_id + 1);
 	xapic_write_reg(APIC_EOI, 0);
+}
+
+/*
+ * The wake vector ends the test from the handler itself.  Leaving the halt
+ * loop below is not enough: if an interrupt is ever taken with the saved RIP
+ * still on the HLT (as QEMU's TCG does to a nested guest), every later
+ * interrupt returns to that HLT and the loop's test is never reached.
+ */
+static void guest_wake_handler(struct ex_regs *regs)
+{
+	uint32_t apic_id = GET_APIC_ID_FIELD(xapic_read_reg(APIC_ID));
+
+	if (apic_id < NR_VCPUS)
+		WRITE_ONCE(wakes[apic_id], wakes[apic_id] + 1);
+	xapic_write_reg(APIC_EOI, 0);
+	if (READ_ONCE(test_done))
+		GUEST_DONE();
 }
 
 static void ioapic_write(uint32_t reg, uint32_t val)
@@ -94,11 +114,12 @@ static void guest_code(uint32_t idx)
 
 	/*
 	 * Halt with interrupts enabled until told to stop.  The host keeps
-	 * sending WAKE_VECTOR after setting test_done, so a vCPU that halts
-	 * again right after a handler is woken until it sees the flag.
+	 * sending WAKE_VECTOR after setting test_done until the vCPU exits.
 	 */
-	while (!READ_ONCE(test_done))
+	while (!READ_ONCE(test_done)) {
+		WRITE_ONCE(halts[idx], halts[idx] + 1);
 		asm volatile("sti; hlt; cli" ::: "memory");
+	}
 	GUEST_DONE();
 }
 
@@ -107,6 +128,7 @@ struct test {
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	uint64_t (*rx)[256];	/* host view of received[][] */
 	uint64_t nr_irqs;
+	const char *phase;	/* what main() waits for, for the watchdog */
 };
 
 enum source { SRC_IRQFD_MSI, SRC_SIGNAL_MSI, SRC_LEVEL };
@@ -166,6 +188,18 @@ static void wait_arrival(struct sender *s, uint64_t want)
 		s->lat_max_ns = lat;
 }
 
+/* Wait for the resamplefd of level interrupt @nr, and count it. */
+static void wait_resample(struct sender *s, uint64_t nr)
+{
+	struct pollfd pfd = { .fd = s->resamplefd, .events = POLLIN };
+	int r = poll(&pfd, 1, ARRIVAL_TIMEOUT_S * 1000);
+
+	TEST_ASSERT(r == 1,
+		    "level interrupt %lu: no resample within %d s (poll %d); guest count %lu",
+		    nr, ARRIVAL_TIMEOUT_S, r, READ_ONCE(s->t->rx[s->target][s->vector]));
+	s->resamples += kvm_eventfd_read(s->resamplefd);
+}
+
 static void *sender_fn(void *arg)
 {
 	struct sender *s = arg;
@@ -189,7 +223,7 @@ static void *sender_fn(void *arg)
 		case SRC_LEVEL:
 			kvm_eventfd_signal(s->eventfd);
 			/* The resample follows the guest's EOI... */
-			s->resamples += kvm_eventfd_read(s->resamplefd);
+			wait_resample(s, i);
 			/* ...which follows the guest's count. */
 			TEST_ASSERT(READ_ONCE(s->t->rx[s->target][s->vector]) == i,
 				    "resamplefd fired for level interrupt %lu before the guest counted it (count %lu)",
@@ -197,7 +231,7 @@ static void *sender_fn(void *arg)
 			wait_arrival(s, i);
 			break;
 		}
-		s->sent = i;
+		WRITE_ONCE(s->sent, i);
 	}
 	return NULL;
 }
@@ -257,6 +291,48 @@ static void setup_routes(struct test *t, struct sender *senders, int n)
 	}
 }
 
+static int last_wake_ret[NR_VCPUS];
+static struct sender *watched;
+static int nr_watched;
+static struct test *watched_test;
+
+/*
+ * Every wait of the test is bounded, but a wait inside the kernel (an ioctl
+ * that does not return, a vCPU that never exits) is not: if no sender makes
+ * progress for a while, print where everyone is and fail.
+ */
+static void *watchdog_fn(void *arg)
+{
+	uint64_t last = -1ull, total;
+	int i, idle = 0;
+
+	for (;;) {
+		sleep(1);
+		total = 0;
+		for (i = 0; i < nr_watched; i++)
+			total += READ_ONCE(watched[i].sent);
+		idle = total == last ? idle + 1 : 0;
+		last = total;
+		if (idle < 3 * ARRIVAL_TIMEOUT_S)
+			continue;
+		for (i = 0; i < nr_watched; i++)
+			pr_info("%-34s -> vCPU %u: sent %lu, guest counted %lu\n",
+				source_name[watched[i].src], watched[i].target,
+				READ_ONCE(watched[i].sent),
+				READ_ONCE(watched_test->rx[watched[i].target][watched[i].vector]));
+		for (i = 0; i < NR_VCPUS; i++) {
+			uint64_t *h = addr_gva2hva(watched_test->vm, (vm_vaddr_t)&halts[i]);
+			uint64_t *w = addr_gva2hva(watched_test->vm, (vm_vaddr_t)&wakes[i]);
+
+			pr_info("vCPU %d: %lu halts, %lu wakes handled, last KVM_SIGNAL_MSI %d\n",
+				i, READ_ONCE(*h), READ_ONCE(*w), last_wake_ret[i]);
+		}
+		TEST_FAIL("no progress for %d s while %s", idle,
+			  READ_ONCE(watched_test->phase));
+	}
+	return NULL;
+}
+
 static void help(const char *name)
 {
 	printf("usage: %s [-n interrupts per source and vCPU (default %d)]\n",
@@ -267,7 +343,8 @@ static void help(const char *name)
 int main(int argc, char *argv[])
 {
 	struct sender senders[2 * NR_VCPUS + 1] = {};
-	pthread_t vcpu_threads[NR_VCPUS];
+	pthread_t vcpu_threads[NR_VCPUS], watchdog;
+	bool joined[NR_VCPUS] = {};
 	struct test t = { .nr_irqs = DEFAULT_NR_IRQS };
 	int nr_senders = 0, i, v, opt;
 	struct kvm_msi wake;
@@ -295,7 +372,7 @@ int main(int argc, char *argv[])
 		vm_install_exception_handler(t.vm, SIGNAL_MSI_VECTOR(v), guest_irq_handler);
 	}
 	vm_install_exception_handler(t.vm, LEVEL_VECTOR, guest_irq_handler);
-	vm_install_exception_handler(t.vm, WAKE_VECTOR, guest_irq_handler);
+	vm_install_exception_handler(t.vm, WAKE_VECTOR, guest_wake_handler);
 	t.rx = addr_gva2hva(t.vm, (vm_vaddr_t)&received[0][0]);
 
 	for (v = 0; v < NR_VCPUS; v++) {
@@ -321,27 +398,38 @@ int main(int argc, char *argv[])
 		}
 	}
 
+	watched = senders;
+	nr_watched = nr_senders;
+	watched_test = &t;
+	WRITE_ONCE(t.phase, "sending");
+	pthread_create(&watchdog, NULL, watchdog_fn, NULL);
 	for (i = 0; i < nr_senders; i++) {
 		senders[i].t = &t;
 		pthread_create(&senders[i].thread, NULL, sender_fn, &senders[i]);
 	}
 	for (i = 0; i < nr_senders; i++)
 		pthread_join(senders[i].thread, NULL);
+	WRITE_ONCE(t.phase, "stopping the vCPUs");
 
 	/* Stop the vCPUs: keep waking them until each has seen the flag. */
 	WRITE_ONCE(*(bool *)addr_gva2hva(t.vm, (vm_vaddr_t)&test_done), true);
 	do {
 		running = false;
 		for (v = 0; v < NR_VCPUS; v++) {
-			if (pthread_tryjoin_np(vcpu_threads[v], NULL)) {
+			if (joined[v])
+				continue;
+			joined[v] = !pthread_tryjoin_np(vcpu_threads[v], NULL);
+			if (!joined[v]) {
 				running = true;
 				wake = msi_to(v, WAKE_VECTOR);
-				__vm_ioctl(t.vm, KVM_SIGNAL_MSI, &wake);
+				last_wake_ret[v] = __vm_ioctl(t.vm, KVM_SIGNAL_MSI, &wake);
 			}
 		}
 		if (running)
 			usleep(1000);
 	} while (running);
+	pthread_cancel(watchdog);
+	pthread_join(watchdog, NULL);
 
 	/* Exactly once, right vector, right vCPU. */
 	for (i = 0; i < nr_senders; i++) {
@@ -362,7 +450,6 @@ int main(int argc, char *argv[])
 	for (v = 0; v < NR_VCPUS; v++) {
 		for (i = 0; i < 256; i++) {
 			bool expected = i == IRQFD_MSI_VECTOR(v) || i == SIGNAL_MSI_VECTOR(v) ||
-					i == WAKE_VECTOR ||
 					(i == LEVEL_VECTOR && v == LEVEL_TARGET);
 
 			TEST_ASSERT(expected || !t.rx[v][i],
