@@ -31,7 +31,7 @@ fail() { printf 'FAIL %s\n' "$*"; failed=$((failed + 1)); }
 skip() { printf 'SKIP %s\n' "$*"; skipped=$((skipped + 1)); }
 check() { # NAME CMD... : a test whose verdict is CMD's exit status
 	local name=$1; shift
-	if timed "$name" "$@"; then pass "$name"; else fail "$name"; fi
+	if timed "$name" "$@"; then pass "$name"; else fail "$name"; return 1; fi
 }
 finish() {
 	echo

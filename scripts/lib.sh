@@ -6,6 +6,12 @@
 # same machine (the committed pristine base tree, ccache) lives under
 # $IRQPATH_CACHE (default: ~/.cache/irqpath).
 
+# Entered through the top-level Makefile, the scripts would hand its
+# MAKELEVEL and MAKEFLAGS to every make they run; KVM's selftest Makefile
+# then builds nothing (its lib.mk keys on MAKELEVEL).  Each sub-make here is
+# a top-level make of its own.
+unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
+
 IRQPATH_ROOT=${IRQPATH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 IRQPATH_BUILD=${IRQPATH_BUILD:-$IRQPATH_ROOT/build}
 IRQPATH_CACHE=${IRQPATH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/irqpath}
