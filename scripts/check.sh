@@ -111,8 +111,12 @@ else
 fi
 
 # The base run is a pure function of the base kernel, the test binaries,
-# the runner and the plan: reuse it when none of them changed.
-key=$(cat "$LAB/base/bzImage" "$LAB/initramfs.cpio" "$LAB/suite.plan" | sha1sum | cut -c1-16)
+# the guest's scripts and the plan: reuse it when none of them changed.
+# (Not the initramfs itself: cpio records mtimes, which every build renews.)
+key=$( { sha1sum "$LAB/base/bzImage" "$LAB/suite.plan" | cut -d' ' -f1
+	 (cd "$LAB/selftests" && find . -type f -print0 | sort -z | xargs -0 sha1sum)
+	 (cd "$IRQPATH_ROOT/scripts/lab/guest" && find . -type f -print0 | sort -z | xargs -0 sha1sum)
+       } | sha1sum | cut -c1-16)
 cached=$IRQPATH_CACHE/base-runs/$key
 if [ -f "$cached/tap.txt" ]; then
 	log "lab: base kernel run reused from $cached (same kernel, tests and plan)"
