@@ -59,7 +59,7 @@ timed "host packages" need_host_pkgs || { fail "host packages"; finish; }
 
 echo "== series"
 check "series: patches/, series and mirrors agree" bash "$IRQPATH_ROOT/scripts/series/check-drift.sh"
-if ! check "series: git am onto the pristine base" stage_series; then
+if ! check "series: build/linux holds the series (git am onto the pristine base)" stage_series; then
 	finish
 fi
 t0=$(date +%s)

@@ -103,10 +103,11 @@ while IFS= read -r p; do
 		build_dirs "$logdir/$n.before" $dirs || true
 	fi
 	if ! git -C "$tree" am -q --keep-cr "$pf" >"$logdir/$n.am" 2>&1; then
-		result FAIL "$p" "applies with git am on its predecessor"
-		cat "$logdir/$n.am" | head -n 10
+		result FAIL "$p" "applies with git am on the base and the patches before it"
+		head -n 10 "$logdir/$n.am"
 		break
 	fi
+	result PASS "$p" "applies with git am on the base and the patches before it"
 	if [ -n "$dirs" ]; then
 		# shellcheck disable=SC2086
 		if build_dirs "$logdir/$n.build" $dirs; then
