@@ -21,14 +21,12 @@
 # under TCG, ...) counts as skipped; a listed expected failure counts as
 # skipped too, with its reason printed.
 set -uo pipefail
-export IRQPATH_ROOT
 . "$(dirname "$0")/lib.sh"
 . "$IRQPATH_ROOT/scripts/lab/stages.sh"
 
 passed=0 failed=0 skipped=0
 pass() { printf 'PASS %s\n' "$*"; passed=$((passed + 1)); }
 fail() { printf 'FAIL %s\n' "$*"; failed=$((failed + 1)); }
-skip() { printf 'SKIP %s\n' "$*"; skipped=$((skipped + 1)); }
 check() { # NAME CMD... : a test whose verdict is CMD's exit status
 	local name=$1; shift
 	if timed "$name" "$@"; then pass "$name"; else fail "$name"; return 1; fi
@@ -142,52 +140,16 @@ xfail=$IRQPATH_ROOT/scripts/lab/expected-failures
 # Tests the suite does not run (scripts/lab/suite.conf "skip", each with
 # its measured reason) are counted as skipped, with the reason.
 count_lines < <(sed -n 's/^# not run: \([^:]*\): \(.*\)$/SKIP selftest \1: not run in the lab: \2/p' "$LAB/suite.plan")
-count_lines < <(python3 - "$LAB/check-patched" "$LAB/check-base" "$xfail" <<'PY'
-import os, sys
-sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
-import report
-pat, _ = report.parse_tap(report.read(os.path.join(sys.argv[1], "tap.txt")))
-base, _ = report.parse_tap(report.read(os.path.join(sys.argv[2], "tap.txt")))
-xfail = report.parse_expected(report.read(sys.argv[3]))
-for name, (status, detail) in pat.items():
-    if status == "pass":
-        print(f"PASS selftest {name}")
-    elif status == "skip":
-        print(f"SKIP selftest {name}: {detail}")
-    elif name in xfail and base.get(name, ("fail",))[0] != "pass":
-        print(f"SKIP selftest {name}: expected failure under TCG: {xfail[name]}")
-    else:
-        print(f"FAIL selftest {name}: {detail}")
-PY
-)
+report=$IRQPATH_ROOT/scripts/lab/report.py
+count_lines < <(python3 "$report" verdicts "$LAB/check-patched" "$LAB/check-base" "$xfail")
 
 check "lab: upstream suite, no regression against the base kernel" \
-	python3 "$IRQPATH_ROOT/scripts/lab/report.py" compare "$LAB/check-base" "$LAB/check-patched" \
+	python3 "$report" compare "$LAB/check-base" "$LAB/check-patched" \
 	"$xfail" --tests "$LAB/suite-tests"
 for run in check-patched check-base; do
-	if python3 - "$LAB/$run" <<'PY'
-import os, sys
-sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
-import report
-splats = report.find_splats(report.read(os.path.join(sys.argv[1], "console.log")))
-for lineno, kind, line in splats[:20]:
-    print(f"    console.log:{lineno}: {kind}: {line}")
-sys.exit(1 if splats else 0)
-PY
-	then pass "lab: no WARN/BUG/lockdep/KASAN/UBSAN report on the console ($run)"
-	else fail "lab: no WARN/BUG/lockdep/KASAN/UBSAN report on the console ($run)"
-	fi
+	check "lab: no WARN/BUG/lockdep/KASAN/UBSAN report on the console ($run)" \
+		python3 "$report" splats "$LAB/$run"
 done
-if python3 - "$LAB/check-patched" <<'PY'
-import os, sys
-sys.path.insert(0, os.path.join(os.environ["IRQPATH_ROOT"], "scripts", "lab"))
-import report
-k = report.parse_kunit(report.read(os.path.join(sys.argv[1], "kunit.txt")))
-print(f"    KUnit: {k['passed']} suites passed, {k['failed']} failed, {k['skipped']} skipped")
-sys.exit(0 if k["passed"] and not k["failed"] else 1)
-PY
-then pass "lab: KUnit suites at boot"
-else fail "lab: KUnit suites at boot"
-fi
+check "lab: KUnit suites at boot" python3 "$report" kunit "$LAB/check-patched"
 stage_time "make check (total)" $(( $(date +%s) - t_start ))
 finish

@@ -8,6 +8,13 @@
       Exit 1 when a step failed (unless --allow-fail), KUnit failed, or the
       console carries a WARN/BUG/lockdep/KASAN/UBSAN report.
 
+  report.py verdicts PATCHED_OUTDIR BASE_OUTDIR EXPECTED_FAILURES
+      One PASS/SKIP/FAIL line per step of the patched run, for make check.
+
+  report.py splats OUTDIR / report.py kunit OUTDIR
+      Exit 1 on a kernel report on the console / on a failed or missing
+      KUnit run.
+
   report.py compare BASE_OUTDIR PATCHED_OUTDIR EXPECTED_FAILURES
       The regression rule for the upstream suite: a test that passes on
       the base kernel and does not pass on the patched kernel fails the
@@ -268,6 +275,45 @@ def cmd_compare(args):
     return 1 if reg or unl else 0
 
 
+def verdicts(patched, base, xfail):
+    """One PASS/SKIP/FAIL line per step of the patched run.  A failure
+    counts as skipped only when it is a listed expected failure that did
+    not pass on the base kernel either."""
+    lines = []
+    for name, (status, detail) in patched.items():
+        if status == "pass":
+            lines.append(f"PASS selftest {name}")
+        elif status == "skip":
+            lines.append(f"SKIP selftest {name}: {detail}")
+        elif name in xfail and base.get(name, ("fail",))[0] != "pass":
+            lines.append(f"SKIP selftest {name}: expected failure under TCG: {xfail[name]}")
+        else:
+            lines.append(f"FAIL selftest {name}: {detail}")
+    return lines
+
+
+def cmd_verdicts(args):
+    patched, _ = parse_tap(read(os.path.join(args.patched, "tap.txt")))
+    base, _ = parse_tap(read(os.path.join(args.base, "tap.txt")))
+    for line in verdicts(patched, base, parse_expected(read(args.expected))):
+        print(line)
+    return 0
+
+
+def cmd_splats(args):
+    splats = find_splats(read(os.path.join(args.outdir, "console.log")))
+    for lineno, kind, line in splats[:20]:
+        print(f"    console.log:{lineno}: {kind}: {line}")
+    return 1 if splats else 0
+
+
+def cmd_kunit(args):
+    k = parse_kunit(read(os.path.join(args.outdir, "kunit.txt")))
+    print(f"    KUnit: {k['passed']} suites passed, {k['failed']} failed, "
+          f"{k['skipped']} skipped")
+    return 0 if k["passed"] and not k["failed"] else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -282,8 +328,16 @@ def main(argv=None):
     c.add_argument("patched")
     c.add_argument("expected")
     c.add_argument("--tests", help="file listing the tests to compare")
+    v = sub.add_parser("verdicts")
+    v.add_argument("patched")
+    v.add_argument("base")
+    v.add_argument("expected")
+    for name in ("splats", "kunit"):
+        sub.add_parser(name).add_argument("outdir")
     args = ap.parse_args(argv)
-    return cmd_summary(args) if args.cmd == "summary" else cmd_compare(args)
+    return {"summary": cmd_summary, "compare": cmd_compare,
+            "verdicts": cmd_verdicts, "splats": cmd_splats,
+            "kunit": cmd_kunit}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,6 @@ while IFS= read -r p; do
 	[ -n "$p" ] || continue
 	n=$((n + 1))
 	pf=$IRQPATH_ROOT/patches/$p
-	base_rev=$(git -C "$tree" rev-parse HEAD)
 	files=$(git -C "$tree" apply --numstat "$pf" | cut -f3)
 
 	# checkpatch of the patch file, with the tree it applies to.
@@ -147,6 +146,5 @@ while IFS= read -r p; do
 			grep -E -A3 'error:' "$logdir/$n.selftests" | head -n 30 | sed 's/^/    /'
 		fi
 	fi
-	: "$base_rev"
 done <"$series"
 exit $fail

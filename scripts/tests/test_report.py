@@ -97,6 +97,15 @@ class CompareTest(unittest.TestCase):
         reg, _, _, _ = report.compare({"a": ("pass", "")}, {}, {})
         self.assertEqual([n for n, _ in reg], ["a"])
 
+    def test_verdicts(self):
+        pat = {"a": ("pass", ""), "b": ("skip", "no VMX"), "c": ("fail", "exit 254"),
+               "d": ("fail", "exit 254"), "e": ("fail", "exit 1")}
+        base = {"c": ("fail", "exit 254"), "d": ("pass", ""), "e": ("fail", "exit 1")}
+        lines = report.verdicts(pat, base, {"c": "TCG", "d": "TCG"})
+        self.assertEqual([line.split(":")[0] for line in lines],
+                         ["PASS selftest a", "SKIP selftest b", "SKIP selftest c",
+                          "FAIL selftest d", "FAIL selftest e"])
+
     def test_expected_needs_reason(self):
         self.assertEqual(report.parse_expected("# c\nfoo  # why\n"), {"foo": "why"})
         with self.assertRaises(ValueError):
