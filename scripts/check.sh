@@ -96,7 +96,7 @@ awk '$1 == "test" { print $2 }' "$LAB/suite.plan" >"$LAB/suite-tests"
 # scenarios already ran).
 {
 	cat "$IRQPATH_ROOT/scripts/lab/plans/lab.plan"
-	awk 'NR == FNR { if ($1 == "test" || $1 == "trace") seen[$2] = 1; next }
+	awk 'NR == FNR { if ($1 == "test" || $1 == "trace" || $1 == "tracesh") seen[$2] = 1; next }
 	     !($1 == "test" && seen[$2])' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan" "$LAB/suite.plan"
 } >"$LAB/check.plan"
 limit=${IRQPATH_SUITE_TIMEOUT:-1800}
@@ -143,6 +143,15 @@ count_lines < <(sed -n 's/^# not run: \([^:]*\): \(.*\)$/SKIP selftest \1: not r
 report=$IRQPATH_ROOT/scripts/lab/report.py
 count_lines < <(python3 "$report" verdicts "$LAB/check-patched" "$LAB/check-base" "$xfail")
 
+# The irqpath events of each scenario: counts and field values
+# (scripts/lab/event-checks); VMX/VT-d-only events must be compiled in.
+erc=0
+python3 "$report" events "$LAB/check-patched" "$IRQPATH_ROOT/scripts/lab/event-checks" \
+	>"$LAB/check-patched/events.txt" 2>&1 || erc=$?
+count_lines <"$LAB/check-patched/events.txt"
+if [ $erc -ne 0 ] && ! grep -q '^FAIL ' "$LAB/check-patched/events.txt"; then
+	fail "event checks: report.py events exited $erc"
+fi
 check "lab: upstream suite, no regression against the base kernel" \
 	python3 "$report" compare "$LAB/check-base" "$LAB/check-patched" \
 	"$xfail" --tests "$LAB/suite-tests"

@@ -15,6 +15,13 @@
       Exit 1 on a kernel report on the console / on a failed or missing
       KUnit run.
 
+  report.py events OUTDIR RULES
+      Check the events recorded in OUTDIR's trace.dat files against RULES
+      (scripts/lab/event-checks: how many of each event a scenario must
+      produce and what its fields must hold); one line per rule.  Rules
+      for events that only VMX or VT-d hardware fires check that the
+      event is compiled into the kernel and report "needs VMX".
+
   report.py compare BASE_OUTDIR PATCHED_OUTDIR EXPECTED_FAILURES
       The regression rule for the upstream suite: a test that passes on
       the base kernel and does not pass on the patched kernel fails the
@@ -136,6 +143,126 @@ def trace_event_counts(path):
     except (OSError, subprocess.CalledProcessError) as e:
         return {"<error>": str(e)}
     return count_events(out)
+
+
+RAW_RE = re.compile(r"^\s*(\S.*?)-(\d+)\s+\[(\d+)\]\s+(\d+\.\d+):\s+(\w+):\s*(.*)$")
+FIELD_RE = re.compile(r"(\w+)=(\S*)")
+RULE_RE = re.compile(r"^(\S+)\s+(\w+)(?:\[([^\]]*)\])?\s+(>=\d+|==\d+|vmx)\s*(?:\|\s*(.*))?$")
+COND_RE = re.compile(r"^(\w+)(==|!=|<=|>=|<|>)(\S+)$")
+OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+       "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+       ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def parse_value(text):
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text
+
+
+def raw_events(path):
+    """(event, {field: value}) for each record of a trace.dat, from
+    `trace-cmd report -R` (fields as recorded, not as printed)."""
+    out = subprocess.run(["trace-cmd", "report", "-R", "-q", path],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = RAW_RE.match(line)
+        if not m:
+            continue
+        fields = {k: parse_value(v) for k, v in FIELD_RE.findall(m.group(6))}
+        fields["common_cpu"] = int(m.group(3))
+        yield m.group(5), fields
+
+
+def stored_events(path):
+    """The system:event formats a trace.dat carries (compiled into the
+    kernel that recorded it, for every system it recorded)."""
+    out = subprocess.run(["trace-cmd", "report", "-E", path],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split(":", 1)[1] for line in out.split() if ":" in line}
+
+
+def parse_conds(text):
+    conds = []
+    for tok in (text or "").replace(",", " ").split():
+        m = COND_RE.match(tok)
+        if not m:
+            raise ValueError(f"bad condition '{tok}'")
+        conds.append((m.group(1), m.group(2), parse_value(m.group(3))))
+    return conds
+
+
+def cond_holds(fields, cond):
+    name, op, want = cond
+    if name not in fields:
+        return False
+    have = fields[name]
+    if isinstance(want, int) != isinstance(have, int):
+        return False
+    return OPS[op](have, want)
+
+
+def parse_rules(text):
+    """RULES lines: TRACE EVENT[FILTER] COUNT [| CONDITION...]"""
+    rules = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = RULE_RE.match(line)
+        if not m:
+            raise ValueError(f"rules line {lineno}: cannot parse '{line}'")
+        rules.append({"line": lineno, "trace": m.group(1), "event": m.group(2),
+                      "filter": parse_conds(m.group(3)), "count": m.group(4),
+                      "conds": parse_conds(m.group(5))})
+    return rules
+
+
+def check_rule(rule, events, stored):
+    """Returns (status, detail): status is PASS, FAIL or VMX."""
+    ev = rule["event"]
+    if rule["count"] == "vmx":
+        if ev in stored:
+            return "VMX", "compiled in; fires only with VMX/VT-d posting"
+        return "FAIL", "not in the kernel's event list"
+    matched = [f for e, f in events if e == ev and
+               all(cond_holds(f, c) for c in rule["filter"])]
+    bad = [f for f in matched if not all(cond_holds(f, c) for c in rule["conds"])]
+    n, want = len(matched), int(rule["count"][2:])
+    ok = n >= want if rule["count"].startswith(">=") else n == want
+    detail = f"{n} events (want {rule['count']})"
+    if bad:
+        first = bad[0]
+        failed = [f"{c[0]}{c[1]}{c[2]}" for c in rule["conds"]
+                  if not cond_holds(first, c)]
+        detail += (f", {len(bad)} break {' '.join(failed)}: "
+                   + " ".join(f"{k}={v}" for k, v in first.items()))
+    return ("PASS" if ok and not bad else "FAIL"), detail
+
+
+def cmd_events(args):
+    rules = parse_rules(read(args.rules))
+    cache = {}
+    failed = 0
+    for r in rules:
+        path = os.path.join(args.outdir, r["trace"])
+        name = f"{r['event']}" + (f"[{' '.join(f'{a}{o}{v}' for a, o, v in r['filter'])}]"
+                                  if r["filter"] else "")
+        if path not in cache:
+            try:
+                cache[path] = (list(raw_events(path)), stored_events(path))
+            except (OSError, subprocess.CalledProcessError) as e:
+                cache[path] = e
+        if isinstance(cache[path], Exception):
+            status, detail = "FAIL", f"cannot read {r['trace']}: {cache[path]}"
+        else:
+            status, detail = check_rule(r, *cache[path])
+        failed += status == "FAIL"
+        if status == "VMX":
+            status, detail = "SKIP", "needs VMX: " + detail
+        print(f"{status} event {r['trace']}: {name}: {detail}")
+    return 1 if failed else 0
 
 
 def read(path, default=""):
@@ -332,12 +459,15 @@ def main(argv=None):
     v.add_argument("patched")
     v.add_argument("base")
     v.add_argument("expected")
+    e = sub.add_parser("events")
+    e.add_argument("outdir")
+    e.add_argument("rules")
     for name in ("splats", "kunit"):
         sub.add_parser(name).add_argument("outdir")
     args = ap.parse_args(argv)
     return {"summary": cmd_summary, "compare": cmd_compare,
             "verdicts": cmd_verdicts, "splats": cmd_splats,
-            "kunit": cmd_kunit}[args.cmd](args)
+            "kunit": cmd_kunit, "events": cmd_events}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -62,5 +62,5 @@ upstream_tests() {
 
 # "--trace NAME.dat" for each recording the lab plan makes.
 trace_args() {
-	awk '$1 == "trace" { printf "--trace %s.dat ", $2 }' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan"
+	awk '$1 == "trace" || $1 == "tracesh" { printf "--trace %s.dat ", $2 }' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan"
 }

@@ -81,6 +81,56 @@ class EventCountTest(unittest.TestCase):
                          {"kvm_entry": 2, "kvm_exit": 1, "kvm_apic_ipi": 1})
 
 
+class EventRuleTest(unittest.TestCase):
+    EVENTS = [
+        ("kvm_irqfd_inject", {"gsi": 33, "stage": 0, "ret": 1}),
+        ("kvm_irqfd_inject", {"gsi": 10, "stage": 1, "ret": 0}),
+        ("kvm_irqfd_inject", {"gsi": 10, "stage": 2, "ret": 0}),
+        ("vfio_pci_msi_handler", {"dev": "0000:00:03.0", "vector": 0}),
+    ]
+
+    def check(self, line, stored=()):
+        rule, = report.parse_rules(line)
+        return report.check_rule(rule, self.EVENTS, set(stored))
+
+    def test_count_and_fields(self):
+        self.assertEqual(self.check("t.dat kvm_irqfd_inject ==3 | stage<=2")[0], "PASS")
+        self.assertEqual(self.check("t.dat kvm_irqfd_inject >=4")[0], "FAIL")
+
+    def test_filter_counts_a_subset(self):
+        self.assertEqual(self.check("t.dat kvm_irqfd_inject[stage==0] ==1 | ret==1")[0],
+                         "PASS")
+        self.assertEqual(self.check("t.dat kvm_irqfd_inject[gsi==10] ==2 | ret>0")[0],
+                         "FAIL")
+
+    def test_one_bad_field_fails_and_is_shown(self):
+        status, detail = self.check("t.dat kvm_irqfd_inject >=1 | gsi>10")
+        self.assertEqual(status, "FAIL")
+        self.assertIn("gsi>10", detail)
+        self.assertIn("gsi=10", detail)
+
+    def test_strings_and_missing_fields(self):
+        self.assertEqual(self.check("t.dat vfio_pci_msi_handler ==1 | dev==0000:00:03.0")[0],
+                         "PASS")
+        self.assertEqual(self.check("t.dat vfio_pci_msi_handler ==1 | irq>=0")[0], "FAIL")
+
+    def test_vmx_rule_needs_the_event_compiled_in(self):
+        self.assertEqual(self.check("t.dat kvm_pi_post vmx", {"kvm_pi_post"})[0], "VMX")
+        self.assertEqual(self.check("t.dat kvm_pi_post vmx")[0], "FAIL")
+
+    def test_bad_rules_are_rejected(self):
+        for line in ("t.dat kvm_x 3", "t.dat kvm_x >=1 | a=b", "t.dat"):
+            with self.assertRaises(ValueError):
+                report.parse_rules(line)
+
+    def test_raw_line(self):
+        m = report.RAW_RE.match(" irqfd_delivery_-209   [001]     8.702685: "
+                                "kvm_irqfd_inject:     gsi=33 stage=0 ret=-1 resample=0")
+        self.assertEqual(m.group(5), "kvm_irqfd_inject")
+        fields = dict(report.FIELD_RE.findall(m.group(6)))
+        self.assertEqual(report.parse_value(fields["ret"]), -1)
+
+
 class CompareTest(unittest.TestCase):
     def test_rule(self):
         base = {"a": ("pass", ""), "b": ("fail", "exit 1"), "c": ("fail", "exit 1"),
