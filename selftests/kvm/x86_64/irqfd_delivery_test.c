@@ -333,6 +333,43 @@ static void *watchdog_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * KVM counts irqfd injections by the form they took: MSI irqfds inject from
+ * the eventfd wakeup (irqfd_inject_fast), the resampling irqfd on an IOAPIC
+ * pin through the irqfd workqueue (irqfd_inject_deferred); nothing else in
+ * this VM signals an irqfd.  An MSI can also be deferred when KVM cannot
+ * resolve its destination in atomic context, so the check is on the sum
+ * and on a lower bound for each form.  The counters are plain increments,
+ * shared by the senders on different pCPUs, so KVM may lose one to a
+ * concurrent update: allow 1 % below the exact figure, never above it.
+ */
+static void check_irqfd_stats(struct test *t, struct sender *senders, int n)
+{
+	uint64_t fast, deferred, msi = 0, level = 0, total;
+	int i;
+
+	if (!__vm_get_stat(t->vm, "irqfd_inject_fast", &fast, 1) ||
+	    !__vm_get_stat(t->vm, "irqfd_inject_deferred", &deferred, 1)) {
+		pr_info("irqfd stats: absent, this kernel does not count irqfd injections\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (senders[i].src == SRC_IRQFD_MSI)
+			msi += senders[i].sent;
+		else if (senders[i].src == SRC_LEVEL)
+			level += senders[i].sent;
+	}
+	total = msi + level;
+	pr_info("irqfd stats: irqfd_inject_fast %lu, irqfd_inject_deferred %lu; signalled %lu MSI, %lu level\n",
+		fast, deferred, msi, level);
+	TEST_ASSERT(fast + deferred <= total && fast + deferred >= total - total / 100,
+		    "irqfd stats: fast %lu + deferred %lu, but %lu irqfd signals were sent",
+		    fast, deferred, total);
+	TEST_ASSERT(deferred >= level - level / 100,
+		    "irqfd stats: %lu deferred, but %lu signals of the level irqfd",
+		    deferred, level);
+}
+
 static void help(const char *name)
 {
 	printf("usage: %s [-n interrupts per source and vCPU (default %d)]\n",
@@ -459,6 +496,7 @@ int main(int argc, char *argv[])
 	}
 	TEST_ASSERT(!READ_ONCE(*(uint64_t *)addr_gva2hva(t.vm, (vm_vaddr_t)&stray_apic_id)),
 		    "interrupts handled on an unknown APIC ID");
+	check_irqfd_stats(&t, senders, nr_senders);
 
 	for (i = 0; i < nr_senders; i++) {
 		if (senders[i].eventfd) {
