@@ -8,13 +8,17 @@
 
 SHELL := /bin/bash
 
-.PHONY: lab check base apply export drift check-patches kernel help
+.PHONY: lab check overhead base apply export drift check-patches kernel help
 
 lab:
 	@bash scripts/lab.sh
 
 check:
 	@bash scripts/check.sh
+
+# What the tracepoints and stats cost: base vs patched (events off/on).
+overhead:
+	@bash scripts/lab/overhead.sh
 
 # Workflow pieces (README, "Developing the series").
 base:
