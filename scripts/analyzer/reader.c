@@ -374,12 +374,17 @@ int read_trace(struct analysis *an, struct progress *pg)
 					      "not a regular file");
 		goto out;
 	}
-	handles[0] = tracecmd_open(an->file, TRACECMD_FL_LOAD_NO_PLUGINS);
+	handles[0] = tracecmd_open_head(an->file, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!handles[0]) {
 		fprintf(stderr,
-			"irqpath: %s: not a readable trace-cmd data file (wrong magic, unsupported version, or truncated)\n",
+			"irqpath: %s: not a trace-cmd data file (wrong magic, unsupported version, or truncated headers)\n",
 			an->file);
 		goto out;
+	}
+	if (tracecmd_init_data(handles[0]) < 0) {
+		fprintf(stderr, "irqpath: %s: trace-cmd data file with a corrupt or truncated data section\n",
+			an->file);
+		goto close;
 	}
 	rd.main_tep = tracecmd_get_tep(handles[0]);
 	n = tracecmd_buffer_instances(handles[0]);
