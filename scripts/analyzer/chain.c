@@ -34,6 +34,7 @@
 #define POOL_SIZE	65536	/* chains in flight, all vCPUs */
 #define NR_DEFERRED	256	/* irqfd injections deferred to the workqueue */
 #define SLOT_CHAINS	8
+#define NR_ORPHANS	64	/* chains for a vCPU whose thread is not known yet */
 
 const char *const path_name[P_NR] = {
 	"vhost", "user", "vfio", "timer", "ipi",
@@ -77,6 +78,7 @@ struct chain {
 	s8 wait_kind;		/* -1: not waiting */
 	int vector;
 	int vcpu;		/* index into e->vcpu, -1 unresolved */
+	int target_id;		/* the target's vcpu_id while unresolved */
 	int src_cpu, src_pid, inj_cpu, kick_cpu, entry_cpu;
 	u64 t_src, t_inj, t_kick, t_entry, wait_start;
 	u32 next_free;
@@ -135,6 +137,9 @@ struct ioapic_wait {
 
 struct engine {
 	struct ioapic_wait ioapic[256];
+	u32 orphan[NR_ORPHANS];
+	u64 orphan_id[NR_ORPHANS];
+	unsigned int norphans;
 	struct slot slot[NR_SLOTS];
 	struct vcpu *vcpu;
 	int nvcpus;
@@ -229,6 +234,7 @@ static struct chain *chain_alloc(struct analysis *an)
 	c->id = ++e->next_id;
 	c->wait_kind = -1;
 	c->vcpu = -1;
+	c->target_id = -1;
 	c->vector = -1;
 	if (++e->in_flight > an->chains_in_flight_max)
 		an->chains_in_flight_max = e->in_flight;
@@ -250,7 +256,7 @@ static void chain_free(struct engine *e, struct chain *c)
 
 static int chain_vcpu_id(struct engine *e, const struct chain *c)
 {
-	return c->vcpu >= 0 ? e->vcpu[c->vcpu].vcpu_id : -1;
+	return c->vcpu >= 0 ? e->vcpu[c->vcpu].vcpu_id : c->target_id;
 }
 
 /* A chain leaves the engine: Perfetto gets it, its memory is freed. */
@@ -380,6 +386,35 @@ static int vm_for_new_vcpu(struct engine *e, int pid, int vcpu_id)
 	return best;
 }
 
+static void pending_add(struct analysis *an, struct vcpu *v, struct chain *c);
+
+/*
+ * Chains injected into a vcpu_id whose thread had not shown itself yet (the
+ * start of a recording or of a cut): the first thread that runs that
+ * vcpu_id takes them.
+ */
+static void adopt_orphans(struct analysis *an, struct vcpu *v)
+{
+	struct engine *e = an->eng;
+	unsigned int i;
+
+	for (i = 0; i < e->norphans;) {
+		struct chain *c = chain_get(e, e->orphan[i], e->orphan_id[i]);
+
+		if (c && c->target_id != v->vcpu_id) {
+			i++;
+			continue;
+		}
+		if (c) {
+			c->vcpu = (int)(v - e->vcpu);
+			v->chains++;
+			pending_add(an, v, c);
+		}
+		e->orphan[i] = e->orphan[e->norphans - 1];
+		e->orphan_id[i] = e->orphan_id[--e->norphans];
+	}
+}
+
 /* The vCPU thread @pid runs vcpu_id @id: find or create it. */
 static struct vcpu *vcpu_get(struct analysis *an, int pid, int id, int cpu)
 {
@@ -402,6 +437,7 @@ static struct vcpu *vcpu_get(struct analysis *an, int pid, int id, int cpu)
 	while (e->vhash[h])
 		h = (h + 1) % VCPU_HASH;
 	e->vhash[h] = ++e->nvcpus;
+	adopt_orphans(an, v);
 	return v;
 }
 
@@ -733,11 +769,24 @@ static void on_accept_irq(struct analysis *an, const struct ev *ev, bool apicv)
 		src_cpu = ev->cpu;
 	}
 	if (!v) {
-		if (pass(an, p, vcpu_id, vector)) {
-			an->ps[p].chains++;
-			an->ps[p].incomplete[INC_NO_TARGET]++;
-		}
 		an->unknown_target++;
+		if (s)
+			s->injected = true;
+		c = new_chain(an, p, NULL, vector, t_src, src_cpu, s ? s->pid : ev->pid, ev);
+		if (!c)
+			return;
+		c->posted = apicv;
+		c->target_id = vcpu_id;
+		if (e->norphans == NR_ORPHANS) {
+			struct chain *old = chain_get(e, e->orphan[0], e->orphan_id[0]);
+
+			if (old)
+				chain_incomplete(an, old, INC_NO_TARGET);
+			e->orphan[0] = e->orphan[--e->norphans];
+			e->orphan_id[0] = e->orphan_id[e->norphans];
+		}
+		e->orphan[e->norphans] = chain_idx(e, c);
+		e->orphan_id[e->norphans++] = c->id;
 		return;
 	}
 	/* The vector is already pending in the target's IRR: merged. */
@@ -1146,6 +1195,13 @@ void engine_finish(struct analysis *an)
 	for (i = 0; i < 256; i++)
 		if (e->ioapic[i].ts && pass(an, e->ioapic[i].path, -1, i))
 			an->ps[e->ioapic[i].path].incomplete[INC_TRACE_END_NOT_INJECTED]++;
+	for (j = 0; j < e->norphans; j++) {
+		struct chain *c = chain_get(e, e->orphan[j], e->orphan_id[j]);
+
+		if (c)
+			chain_incomplete(an, c, INC_NO_TARGET);
+	}
+	e->norphans = 0;
 	for (i = 0; i < e->nvcpus; i++) {
 		struct vcpu *v = &e->vcpu[i];
 		struct chain *c;
