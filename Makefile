@@ -6,12 +6,13 @@
 #   make check    every test, ending with "N passed, N failed, N skipped"
 #   make bench    analyzer vs trace-cmd report on a >= 5M-event recording
 #   make install-plugin  the libtraceevent plugin into PLUGIN_DIR
+#   make lab-report      irqpath report on the lab's recordings (build/lab/run/*.dat)
 #
 # Both install what they need with apt-get on a fresh Debian 12 machine.
 
 SHELL := /bin/bash
 
-.PHONY: all analyzer bench install-plugin lab check base apply export drift check-patches kernel help
+.PHONY: all analyzer bench install-plugin lab-report lab check base apply export drift check-patches kernel help
 
 all: analyzer
 
@@ -25,6 +26,11 @@ bench: analyzer $(AN_OUT)/irqpath-gen
 install-plugin: $(AN_OUT)/plugin_irqpath.so
 	install -d $(PLUGIN_DIR)
 	install -m 644 $< $(PLUGIN_DIR)/
+
+lab-report: analyzer
+	$(AN_OUT)/irqpath report --no-progress --json build/lab/report.json \
+		--perfetto build/lab/trace.perfetto.json --svg build/lab/latency.svg \
+		build/lab/run/*.dat
 
 lab:
 	@bash scripts/lab.sh
