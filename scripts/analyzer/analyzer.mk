@@ -39,3 +39,7 @@ $(AN_OUT)/irqpath-fuzz: $(addprefix $(AN_SRC)/,$(AN_CORE:%=%.c) fuzz.c) $(AN_HDR
 		-o $@ $(filter %.c,$^) $(AN_LIBS)
 
 PLUGIN_DIR ?= $(HOME)/.local/lib/traceevent/plugins
+
+# Unit tests of the chain engine (hand-made event sequences), ASan+UBSan.
+$(AN_OUT)/engine_test: $(addprefix $(AN_SRC)/,chain.c hist.c perfetto.c engine_test.c) $(AN_HDRS) | $(AN_OUT)
+	$(AN_CLANG) $(AN_CFLAGS) $(AN_SAN) -o $@ $(filter %.c,$^) -lm

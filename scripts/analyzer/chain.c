@@ -1131,9 +1131,12 @@ void engine_event(struct analysis *an, const struct ev *ev)
 		}
 		return;
 	case EV_SCHED_SWITCH:
+		/*
+		 * prev_state 0 (R) or R+ (preempted): runnable.  kvm_vcpu_sched,
+		 * from the preempt notifier, comes after and refines it.
+		 */
 		v = vcpu_by_pid(e, (int)ev->a);
-		if (v && !an->have[EV_VCPU_SCHED])
-			/* prev_state 0 (R) or R+ (preempted): runnable */
+		if (v)
 			sched_out(v, (ev->b & 0xff) == 0 ? VS_PREEMPTED : VS_BLOCKED, ev->ts);
 		v = vcpu_by_pid(e, (int)ev->c);
 		if (v) {
