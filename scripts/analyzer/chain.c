@@ -146,7 +146,8 @@ struct engine {
 	int vhash[VCPU_HASH];		/* pid -> vcpu index + 1 */
 	struct vm vm[MAX_VMS];
 	int nvms;
-	struct chain *pool;
+	struct chain *pool;		/* calloc: untouched entries cost no memory */
+	u32 pool_used;			/* entries ever handed out */
 	u32 free_head;			/* +1 */
 	u64 in_flight;
 	u64 next_id;
@@ -173,7 +174,6 @@ bool filter_match(const struct filter *f, enum path p, int vcpu_id, int vector)
 struct engine *engine_new(struct analysis *an)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	u32 i;
 
 	(void)an;
 	if (!e)
@@ -184,9 +184,6 @@ struct engine *engine_new(struct analysis *an)
 		engine_free(e);
 		return NULL;
 	}
-	for (i = 0; i < POOL_SIZE; i++)
-		e->pool[i].next_free = i + 2 <= POOL_SIZE ? i + 2 : 0;
-	e->free_head = 1;
 	return e;
 }
 
@@ -226,10 +223,14 @@ static struct chain *chain_alloc(struct analysis *an)
 	struct engine *e = an->eng;
 	struct chain *c;
 
-	if (!e->free_head)
+	if (e->free_head) {
+		c = &e->pool[e->free_head - 1];
+		e->free_head = c->next_free;
+	} else if (e->pool_used < POOL_SIZE) {
+		c = &e->pool[e->pool_used++];
+	} else {
 		return NULL;
-	c = &e->pool[e->free_head - 1];
-	e->free_head = c->next_free;
+	}
 	memset(c, 0, sizeof(*c));
 	c->id = ++e->next_id;
 	c->wait_kind = -1;

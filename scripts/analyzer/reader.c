@@ -341,6 +341,101 @@ bad:
 	return 0;
 }
 
+static void teptab_reset(struct reader *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->ntt; i++)
+		free(rd->tt[i].dec);
+	rd->ntt = 0;
+	rd->last = NULL;
+	rd->last_tep = NULL;
+}
+
+/*
+ * Read the top buffer CPU by CPU (tracecmd_read_cpu_first/read_data),
+ * merging by timestamp.  libtracecmd keeps every decompressed chunk of a
+ * compressed file (and every mapped page of an uncompressed one) until the
+ * handle is closed, so its memory would grow with the file: after each
+ * RECYCLE_BYTES of records the handle is closed and the file opened again,
+ * each CPU resuming at its next record's offset (tracecmd_read_at).  Memory
+ * stays bounded whatever the size of the recording.
+ */
+#define RECYCLE_BYTES	(16u << 20)
+
+static int read_top(struct reader *rd, struct tracecmd_input **hp)
+{
+	struct analysis *an = rd->an;
+	struct tracecmd_input *h = *hp;
+	struct tep_record **cur;
+	unsigned long long *next;
+	u64 bytes = 0;
+	int ncpus, cpu, c, best, ret = -1;
+
+	ncpus = tep_get_cpus(tracecmd_get_tep(h));
+	if (ncpus <= 0)
+		return 0;
+	cur = calloc((size_t)ncpus, sizeof(*cur));
+	next = calloc((size_t)ncpus, sizeof(*next));
+	if (!cur || !next)
+		goto out;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		cur[cpu] = tracecmd_read_cpu_first(h, cpu);
+	for (;;) {
+		best = -1;
+		for (cpu = 0; cpu < ncpus; cpu++)
+			if (cur[cpu] && (best < 0 || cur[cpu]->ts < cur[best]->ts))
+				best = cpu;
+		if (best < 0)
+			break;
+		on_record(h, cur[best], best, rd);
+		bytes += (u64)cur[best]->size + 8;
+		tracecmd_free_record(cur[best]);
+		cur[best] = tracecmd_read_data(h, best);
+		if (bytes < RECYCLE_BYTES)
+			continue;
+		/* Recycle the handle: remember where each CPU goes on. */
+		bytes = 0;
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			next[cpu] = cur[cpu] ? cur[cpu]->offset : 0;
+			tracecmd_free_record(cur[cpu]);
+			cur[cpu] = NULL;
+		}
+		teptab_reset(rd);
+		tracecmd_close(h);
+		*hp = h = tracecmd_open_head(an->file, TRACECMD_FL_LOAD_NO_PLUGINS);
+		if (!h || tracecmd_init_data(h) < 0) {
+			fprintf(stderr, "irqpath: %s: cannot open the file again\n", an->file);
+			goto out;
+		}
+		rd->main_tep = tracecmd_get_tep(h);
+		if (!teptab_for(rd, rd->main_tep))
+			goto out;
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			if (!next[cpu])
+				continue;
+			cur[cpu] = tracecmd_read_at(h, next[cpu], &c);
+			if (cur[cpu] && c != cpu) {
+				tracecmd_free_record(cur[cpu]);
+				cur[cpu] = NULL;
+			}
+			if (!cur[cpu]) {
+				fprintf(stderr, "irqpath: %s: cannot resume CPU %d at offset %llu\n",
+					an->file, cpu, next[cpu]);
+				goto out;
+			}
+		}
+	}
+	ret = 0;
+out:
+	if (cur)
+		for (cpu = 0; cpu < ncpus; cpu++)
+			tracecmd_free_record(cur[cpu]);
+	free(cur);
+	free(next);
+	return ret;
+}
+
 static const char *const needed_upstream[] = {
 	"kvm:kvm_entry", "kvm:kvm_apic_accept_irq", "kvm:kvm_inj_virq",
 	"kvm:kvm_msi_set_irq", "kvm:kvm_vcpu_wakeup", "sched:sched_switch",
@@ -453,7 +548,7 @@ int read_trace(struct analysis *an, struct progress *pg)
 	}
 	rd.t0 = now_ns();
 	if (nh == 1)
-		ret = tracecmd_iterate_events(handles[0], NULL, 0, on_record, &rd);
+		ret = read_top(&rd, &handles[0]);
 	else
 		ret = tracecmd_iterate_events_multi(handles, nh, on_record, &rd);
 	if (ret < 0) {
