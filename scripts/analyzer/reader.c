@@ -363,13 +363,22 @@ static void teptab_reset(struct reader *rd)
  */
 #define RECYCLE_BYTES	(16u << 20)
 
+/* IRQPATH_RECYCLE_KB overrides the threshold (tests exercise the recycling). */
+static u64 recycle_bytes(void)
+{
+	const char *env = getenv("IRQPATH_RECYCLE_KB");
+	long kb = env ? strtol(env, NULL, 10) : 0;
+
+	return kb > 0 ? (u64)kb << 10 : RECYCLE_BYTES;
+}
+
 static int read_top(struct reader *rd, struct tracecmd_input **hp)
 {
 	struct analysis *an = rd->an;
 	struct tracecmd_input *h = *hp;
 	struct tep_record **cur;
 	unsigned long long *next;
-	u64 bytes = 0;
+	u64 bytes = 0, recycle = recycle_bytes();
 	int ncpus, cpu, c, best, ret = -1;
 
 	ncpus = tep_get_cpus(tracecmd_get_tep(h));
@@ -392,7 +401,7 @@ static int read_top(struct reader *rd, struct tracecmd_input **hp)
 		bytes += (u64)cur[best]->size + 8;
 		tracecmd_free_record(cur[best]);
 		cur[best] = tracecmd_read_data(h, best);
-		if (bytes < RECYCLE_BYTES)
+		if (bytes < recycle)
 			continue;
 		/* Recycle the handle: remember where each CPU goes on. */
 		bytes = 0;

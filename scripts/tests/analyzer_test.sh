@@ -99,6 +99,14 @@ expect_eq "xapic: incomplete = chains - delivered" \
 	"$(jq_py "$out/xapic.json" 'sum(d["files"][0]["paths"]["ipi"]["incomplete"].values())')" "$((chains - delivered))"
 expect_eq "xapic: waits on a blocked vCPU" "$(jq_py "$out/xapic.json" 'd["files"][0]["paths"]["ipi"]["wait"]["blocked"]["chains"] > 0')" True
 
+# The reader closes and reopens its libtracecmd handle every 16 MiB of
+# records (bounded memory); with a 64 KiB threshold it does so ~40 times on
+# the irqfd recording and must find the same chains.
+IRQPATH_RECYCLE_KB=64 "$bin" report --json "$out/recycle.json" "$irqfd" >/dev/null 2>&1
+expect_eq "irqfd: same report when the handle is recycled every 64 KiB" \
+	"$(jq_py "$out/recycle.json" 'json.dumps([d["files"][0]["events"], d["files"][0]["paths"]])' | md5sum)" \
+	"$(jq_py "$out/irqfd.json" 'json.dumps([d["files"][0]["events"], d["files"][0]["paths"]])' | md5sum)"
+
 echo "== outputs and filters"
 "$bin" report --json "$out/both.json" --perfetto "$out/both.perfetto.json" --svg "$out/both.svg" \
 	"$irqfd" "$xapic" >"$out/both.report" 2>&1 && ok "two files, all outputs" || bad "two files, all outputs"
