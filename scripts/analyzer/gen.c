@@ -237,7 +237,8 @@ int main(int argc, char **argv)
 		if (!files[i] || !w[i].page)
 			goto out;
 		c = mkstemp(files[i]);
-		if (c < 0 || !(w[i].f = fdopen(c, "w"))) {
+		w[i].f = c < 0 ? NULL : fdopen(c, "w");
+		if (!w[i].f) {
 			fprintf(stderr, "irqpath-gen: %s: %s\n", files[i], strerror(errno));
 			goto out;
 		}
