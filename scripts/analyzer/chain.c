@@ -1029,14 +1029,19 @@ void engine_event(struct analysis *an, const struct ev *ev)
 		return;
 	case EV_VHOST_SIGNAL:
 		s = slot_of(e, ev->pid);
-		if (ev->a != 0) {	/* no call eventfd, or suppressed */
-			if (pass(an, P_VHOST, -1, -1))
+		if (ev->a == 2) {	/* suppressed: vhost_notify counted it already */
+			if (!an->have[EV_VHOST_NOTIFY] && pass(an, P_VHOST, -1, -1))
 				an->ps[P_VHOST].suppressed++;
-			if (s && !s->injected) {
-				if (pass(an, P_VHOST, -1, -1))
-					an->ps[P_VHOST].incomplete[INC_NO_INJECTION]++;
+			if (s && s->path == P_VHOST && !s->injected)
 				slot_close(s);
-			}
+			return;
+		}
+		if (ev->a == 1) {	/* wanted, but no call eventfd to signal */
+			if (!s || s->path != P_VHOST || s->injected)
+				s = slot_open(an, ev, P_VHOST);
+			if (pass(an, P_VHOST, -1, -1))
+				an->ps[P_VHOST].incomplete[INC_NO_INJECTION]++;
+			slot_close(s);
 			return;
 		}
 		if (!s || s->path != P_VHOST || s->injected)
