@@ -101,9 +101,15 @@ static void test_vhost_blocked(void)
 	E(an, EV_INJ_VIRQ, 5200, 0, 101, 33, 0, 0, 0);
 	E(an, EV_ENTRY, 5300, 0, 101, 0, 0, 0, 0);
 	E(an, EV_EOI, 6300, 0, 101, 0, 33, 0, 0);
+	/* Wanted but no call eventfd; then a suppressed one (signal=0). */
+	E(an, EV_VHOST_NOTIFY, 7000, 1, 900, 1, 0, 0, 0);
+	E(an, EV_VHOST_SIGNAL, 7100, 1, 900, 1, 0, 0, 0);
+	E(an, EV_VHOST_NOTIFY, 7200, 1, 900, 0, 0, 0, 0);
+	E(an, EV_VHOST_SIGNAL, 7300, 1, 900, 2, 0, 0, 0);
 	engine_finish(an);
-	CHECK(ps->suppressed == 1);
-	CHECK(ps->sources == 1);
+	CHECK(ps->suppressed == 2);
+	CHECK(ps->incomplete[INC_NO_INJECTION] == 1);
+	CHECK(ps->sources == 2);
 	CHECK(ps->chains == 1 && ps->delivered == 1 && ps->eoi == 1);
 	CHECK(ps->hop[H_SRC_INJ].min == 300 && ps->hop[H_SRC_INJ].max == 300);
 	CHECK(ps->hop[H_INJ_KICK].min == 100);
