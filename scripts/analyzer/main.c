@@ -84,7 +84,7 @@ static int cmd_report(int argc, char **argv)
 	struct perfetto *pf = NULL;
 	struct progress pg = { isatty(STDERR_FILENO), 0 };
 	FILE *jf = NULL;
-	int c, i, n, ret = 0;
+	int c, i, n, njson = 0, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -182,7 +182,7 @@ static int cmd_report(int argc, char **argv)
 			report_text(stdout, an[i]);
 		}
 		if (jf)
-			report_json_file(jf, an[i], i == 0);
+			report_json_file(jf, an[i], njson++ == 0);
 	}
 	if (jf)
 		report_json_end(jf);

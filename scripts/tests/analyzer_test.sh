@@ -138,6 +138,10 @@ expect_eq "--path ipi on the irqfd recording: no P2 section" \
 	"$("$bin" report --path ipi "$irqfd" | grep -c '^P2 ')" 0
 "$bin" report --path nosuch "$irqfd" >/dev/null 2>&1; expect_eq "--path nosuch: usage error" $? 2
 
+# A bad file among good ones: its error, the others' reports, valid JSON.
+"$bin" report --json "$out/mixed.json" "$out/../nosuch.dat" "$xapic" >/dev/null 2>&1
+expect_eq "bad file first: exit 1, JSON still valid with the good file" "$?:$(jq_py "$out/mixed.json" 'len(d["files"])')" "1:1"
+
 echo "== malformed input"
 mal() { # NAME FILE WANTED-MESSAGE-REGEX: non-zero exit, message, no crash
 	local rc
