@@ -82,8 +82,9 @@ static void panel(FILE *f, const struct hist *h, const char *title, int x0, int 
 
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>\n", x,
 			TOP + PLOT_H, x, TOP + PLOT_H + 3);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\">%s</text>\n",
-			x, TOP + PLOT_H + 12, unit(b, sizeof(b), pow(10, d)));
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"8\" text-anchor=\"%s\">%s</text>\n",
+			x, TOP + PLOT_H + 12, d == lmin ? "start" : d + 1 > lmax + 1e-9 ? "end" : "middle",
+			unit(b, sizeof(b), pow(10, d)));
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#cc3311\" stroke-dasharray=\"3,2\"/>\n",
 		xpos(hist_quantile(h, 0.5), lmin, lmax), TOP, xpos(hist_quantile(h, 0.5), lmin, lmax),
