@@ -341,6 +341,25 @@ bad:
 	return 0;
 }
 
+/*
+ * Open @file and load its data section.  When tracecmd_init_data() fails
+ * on a corrupt file, libtracecmd 1.3's tracecmd_close() dereferences the
+ * half-initialised CPU data and crashes (found by the fuzz target): such a
+ * handle is deliberately not closed; the process reports the error and
+ * ends, losing only that memory.
+ */
+static struct tracecmd_input *open_data(const char *file, bool *corrupt)
+{
+	struct tracecmd_input *h = tracecmd_open_head(file, TRACECMD_FL_LOAD_NO_PLUGINS);
+
+	*corrupt = false;
+	if (h && tracecmd_init_data(h) < 0) {
+		*corrupt = true;
+		return NULL;
+	}
+	return h;
+}
+
 static void teptab_reset(struct reader *rd)
 {
 	int i;
@@ -380,6 +399,7 @@ static int read_top(struct reader *rd, struct tracecmd_input **hp)
 	unsigned long long *next;
 	u64 bytes = 0, recycle = recycle_bytes();
 	int ncpus, cpu, c, best, ret = -1;
+	bool corrupt;
 
 	ncpus = tep_get_cpus(tracecmd_get_tep(h));
 	if (ncpus <= 0)
@@ -412,8 +432,8 @@ static int read_top(struct reader *rd, struct tracecmd_input **hp)
 		}
 		teptab_reset(rd);
 		tracecmd_close(h);
-		*hp = h = tracecmd_open_head(an->file, TRACECMD_FL_LOAD_NO_PLUGINS);
-		if (!h || tracecmd_init_data(h) < 0) {
+		*hp = h = open_data(an->file, &corrupt);
+		if (!h) {
 			fprintf(stderr, "irqpath: %s: cannot open the file again\n", an->file);
 			goto out;
 		}
@@ -456,6 +476,7 @@ int read_trace(struct analysis *an, struct progress *pg)
 	struct reader rd;
 	struct stat st;
 	int nh = 1, i, n, fd, ret = -1;
+	bool corrupt;
 	size_t len = 0;
 	char missing[256] = "";
 
@@ -478,17 +499,16 @@ int read_trace(struct analysis *an, struct progress *pg)
 					      "not a regular file");
 		goto out;
 	}
-	handles[0] = tracecmd_open_head(an->file, TRACECMD_FL_LOAD_NO_PLUGINS);
+	handles[0] = open_data(an->file, &corrupt);
 	if (!handles[0]) {
-		fprintf(stderr,
-			"irqpath: %s: not a trace-cmd data file (wrong magic, unsupported version, or truncated headers)\n",
-			an->file);
+		if (corrupt)
+			fprintf(stderr, "irqpath: %s: trace-cmd data file with a corrupt or truncated data section\n",
+				an->file);
+		else
+			fprintf(stderr,
+				"irqpath: %s: not a trace-cmd data file (wrong magic, unsupported version, or truncated headers)\n",
+				an->file);
 		goto out;
-	}
-	if (tracecmd_init_data(handles[0]) < 0) {
-		fprintf(stderr, "irqpath: %s: trace-cmd data file with a corrupt or truncated data section\n",
-			an->file);
-		goto close;
 	}
 	rd.main_tep = tracecmd_get_tep(handles[0]);
 	n = tracecmd_buffer_instances(handles[0]);
@@ -573,7 +593,8 @@ int read_trace(struct analysis *an, struct progress *pg)
 	ret = 0;
 close:
 	for (i = nh - 1; i >= 0; i--)
-		tracecmd_close(handles[i]);
+		if (handles[i])
+			tracecmd_close(handles[i]);
 out:
 	for (i = 0; i < rd.ntt; i++)
 		free(rd.tt[i].dec);
