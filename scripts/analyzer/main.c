@@ -27,13 +27,13 @@ static void usage(FILE *f)
 		"usage: irqpath report [--json FILE|-] [--perfetto FILE] [--svg FILE]\n"
 		"                      [--path vhost|user|vfio|timer|ipi|1..5] [--vcpu N] [--vector N]\n"
 		"                      [--progress|--no-progress] FILE.dat...\n"
-		"       irqpath record [-o FILE] -- COMMAND [ARG...]\n"
+		"       irqpath record [-n] [-o FILE] -- COMMAND [ARG...]\n"
 		"       irqpath events\n"
 		"\n"
 		"report   stitch the recording's events into per-interrupt chains for the\n"
 		"         five delivery paths; one report per input file\n"
 		"record   run 'trace-cmd record' with the events irqpath uses that this\n"
-		"         kernel has (default output: trace.dat)\n"
+		"         kernel has (default output: trace.dat; -n: print it, run nothing)\n"
 		"events   list those events and whether this kernel has them\n");
 }
 
@@ -264,12 +264,16 @@ static int cmd_events(void)
 static int cmd_record(int argc, char **argv)
 {
 	const char *out = "trace.dat", *dir = tracefs_dir();
+	bool dry = false;
 	char **av;
 	unsigned int i;
 	int c, n = 0, have = 0;
 
-	while ((c = getopt(argc, argv, "+o:h")) != -1) {
+	while ((c = getopt(argc, argv, "+no:h")) != -1) {
 		switch (c) {
+		case 'n':
+			dry = true;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -320,6 +324,12 @@ static int cmd_record(int argc, char **argv)
 	for (c = optind; c < argc; c++)
 		av[n++] = argv[c];
 	av[n] = NULL;
+	if (dry) {
+		for (c = 0; c < n; c++)
+			printf("%s%s", c ? " " : "", av[c]);
+		putchar('\n');
+		return 0;
+	}
 	fprintf(stderr, "irqpath: recording %d events:", have);
 	for (c = 0; c < n; c++)
 		fprintf(stderr, " %s", av[c]);

@@ -235,6 +235,13 @@ echo "== irqpath events / record"
 "$bin" events >"$out/events.txt" 2>&1 && ok "irqpath events runs" || bad "irqpath events"
 expect_eq "irqpath events lists every decoded event" "$(grep -c -E '^(kvm|sched|vhost|vfio_pci|intel_iommu):' "$out/events.txt")" 23
 "$bin" record >/dev/null 2>&1; expect_eq "record without a command: usage error" $? 2
+# record -n prints the trace-cmd command: exactly the events this kernel has.
+"$bin" record -n -o "$out/r.dat" -- sleep 1 >"$out/record.txt" 2>&1
+expect_eq "record -n: one -e per event the kernel has" "$(grep -o ' -e ' "$out/record.txt" | wc -l)" \
+	"$(grep -c -E '^[a-z_]+:[a-z_0-9]+ +yes ' "$out/events.txt")"
+if ! grep -q 'no tracefs found' "$out/events.txt"; then
+	expect_eq "record -n: output and command" "$(grep -c -- "^trace-cmd record -o $out/r.dat .* sleep 1\$" "$out/record.txt")" 1
+fi
 
 if [ "${IRQPATH_FUZZ_SECONDS:-45}" -gt 0 ] && command -v "${AN_CLANG:-clang-14}" >/dev/null; then
 	echo "== libFuzzer: trace-file input, ${IRQPATH_FUZZ_SECONDS:-45} s"
