@@ -107,6 +107,34 @@ expect_eq "irqfd: same report when the handle is recycled every 64 KiB" \
 	"$(jq_py "$out/recycle.json" 'json.dumps([d["files"][0]["events"], d["files"][0]["paths"]])' | md5sum)" \
 	"$(jq_py "$out/irqfd.json" 'json.dumps([d["files"][0]["events"], d["files"][0]["paths"]])' | md5sum)"
 
+# Several buffers: two host instances (sched_switch in one, sched_wakeup in
+# the other), read back with trace-cmd extract; both must be merged.  Needs
+# root and tracefs (only new instances are touched; extract removes them).
+T=/sys/kernel/tracing
+if [ -w "$T/instances" ] && command -v trace-cmd >/dev/null; then
+	a=irqpath_test_a_$$ b=irqpath_test_b_$$
+	if mkdir "$T/instances/$a" "$T/instances/$b" 2>/dev/null &&
+	   echo 1 >"$T/instances/$a/events/sched/sched_switch/enable" &&
+	   echo 1 >"$T/instances/$b/events/sched/sched_wakeup/enable"; then
+		sleep 0.2
+		echo 0 >"$T/instances/$a/tracing_on"; echo 0 >"$T/instances/$b/tracing_on"
+		trace-cmd extract -B "$a" -B "$b" -o "$out/buffers.dat" >/dev/null 2>&1
+	fi
+	rmdir "$T/instances/$a" "$T/instances/$b" 2>/dev/null
+	if [ -s "$out/buffers.dat" ]; then
+		"$bin" report --json "$out/buffers.json" "$out/buffers.dat" >/dev/null 2>&1
+		expect_eq "two host instances: every record of both read" \
+			"$(jq_py "$out/buffers.json" 'd["files"][0]["events"]')" \
+			"$(trace-cmd report "$out/buffers.dat" 2>/dev/null | grep -c -E "^($a|$b): ")"
+		expect_eq "two host instances: both merged" \
+			"$(jq_py "$out/buffers.json" 'd["files"][0]["buffers"].count("merged")')" 2
+	else
+		echo "skipped: no multi-buffer recording could be made here"
+	fi
+else
+	echo "skipped: multi-buffer recording (needs root and tracefs)"
+fi
+
 echo "== outputs and filters"
 "$bin" report --json "$out/both.json" --perfetto "$out/both.perfetto.json" --svg "$out/both.svg" \
 	"$irqfd" "$xapic" >"$out/both.report" 2>&1 && ok "two files, all outputs" || bad "two files, all outputs"
