@@ -35,6 +35,7 @@
 #define NR_DEFERRED	256	/* irqfd injections deferred to the workqueue */
 #define SLOT_CHAINS	8
 #define NR_ORPHANS	64	/* chains for a vCPU whose thread is not known yet */
+#define SLOT_REUSE_NS	2000000	/* one source's injections into several vCPUs */
 
 const char *const path_name[P_NR] = {
 	"vhost", "user", "vfio", "timer", "ipi",
@@ -719,7 +720,7 @@ static void on_accept_irq(struct analysis *an, const struct ev *ev, bool apicv)
 	}
 
 	/* The LAPIC timer of the target, waiting for its injection. */
-	if (v && v->timer_chain && (!s || s->path == P_TIMER || self == v)) {
+	if (v && v->timer_chain && !(s && !s->injected)) {
 		c = chain_get(e, v->timer_chain - 1, v->timer_chain_id);
 		v->timer_chain = 0;
 		if (c) {
@@ -733,7 +734,8 @@ static void on_accept_irq(struct analysis *an, const struct ev *ev, bool apicv)
 
 	if (s && s->ioapic && s->vector == vector)
 		e->ioapic[vector].ts = 0;	/* delivered by the raising task itself */
-	if (s && (s->injected ? s->path != P_TIMER : true)) {
+	if (s && (!s->injected || ev->ts - s->ts <= SLOT_REUSE_NS)) {
+		/* Its source, or the same source reaching one more vCPU. */
 		p = (enum path)s->path;
 		t_src = s->ts;
 		src_cpu = s->cpu;

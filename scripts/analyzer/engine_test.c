@@ -179,6 +179,26 @@ static void test_timer(void)
 	free_an(an);
 }
 
+/* A device MSI interrupts the vCPU thread while its timer awaits injection. */
+static void test_vfio_in_vcpu_thread(void)
+{
+	struct analysis *an = new_an();
+
+	vcpus_enter(an, 1000);
+	E(an, EV_TIMER_EXPIRED, 2000, 0, 101, 0, 0, 3, 0);
+	E(an, EV_VFIO_MSI, 2100, 0, 101, 40, 0, 0, 0);
+	E(an, EV_MSI_SET_IRQ, 2110, 0, 101, 0xfee00000, 35, 0, 0);
+	E(an, EV_ACCEPT_IRQ, 2120, 0, 101, 0, 35, 0, 0);
+	E(an, EV_ACCEPT_IRQ, 2300, 0, 101, 0, 236, 0, 0);	/* the timer's */
+	E(an, EV_INJ_VIRQ, 2400, 0, 101, 35, 0, 0, 0);
+	E(an, EV_INJ_VIRQ, 2400, 0, 101, 236, 0, 0, 0);
+	E(an, EV_ENTRY, 2500, 0, 101, 0, 0, 0, 0);
+	engine_finish(an);
+	CHECK(an->ps[P_VFIO].delivered == 1 && an->ps[P_VFIO].hop[H_TOTAL].min == 400);
+	CHECK(an->ps[P_TIMER].delivered == 1 && an->ps[P_TIMER].hop[H_SRC_INJ].min == 300);
+	free_an(an);
+}
+
 static void test_posted_and_coalesced(void)
 {
 	struct analysis *an = new_an();
@@ -262,6 +282,7 @@ int main(void)
 	test_vhost_blocked();
 	test_vfio_and_ipi_preempted();
 	test_timer();
+	test_vfio_in_vcpu_thread();
 	test_posted_and_coalesced();
 	test_bounded_and_vms();
 	test_hist();
