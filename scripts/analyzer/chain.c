@@ -59,7 +59,7 @@ const char *const inc_name[INC_NR] = {
 	"trace ended before the injection",
 	"superseded before injection",
 	"target vCPU unknown",
-	"source without injection",
+	"source without a LAPIC injection (no call eventfd, Xen event channel)",
 	"evicted (table full)",
 };
 
@@ -867,13 +867,19 @@ static void on_irqfd_inject(struct analysis *an, const struct ev *ev)
 	}
 	if (!s || s->injected)
 		s = slot_open(an, ev, p);
-	s->irqfd_seen = true;
 	if (ret == 0) {
 		/* Nothing accepted the interrupt: coalesced, no chain. */
 		if (pass(an, p, -1, -1))
 			an->ps[p].coalesced++;
-		slot_close(s);
+	} else if (pass(an, p, -1, -1)) {
+		/*
+		 * Injected, but no LAPIC acceptance came before it in this
+		 * context: not a LAPIC interrupt (a Xen event channel), or
+		 * kvm_apic_accept_irq was not recorded.
+		 */
+		an->ps[p].incomplete[INC_NO_INJECTION]++;
 	}
+	slot_close(s);
 }
 
 static void on_timer(struct analysis *an, const struct ev *ev)

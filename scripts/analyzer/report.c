@@ -114,7 +114,7 @@ void report_text(FILE *f, struct analysis *an)
 			fprintf(f, "  incomplete: %" PRIu64 "\n", path_incomplete(ps));
 			for (i = 0; i < INC_NR; i++)
 				if (ps->incomplete[i])
-					fprintf(f, "    %-52s %" PRIu64 "\n", inc_name[i],
+					fprintf(f, "    %-70s %" PRIu64 "\n", inc_name[i],
 						ps->incomplete[i]);
 		}
 	}
