@@ -223,11 +223,32 @@ else
 fi
 mal "none of the events" "$out/v6.dat.none" "none of the events irqpath uses"
 
+# An upstream-only recording: the irqfd recording with every event but
+# kvm_exit, kvm_entry, kvm_msi_set_irq, kvm_apic_accept_irq, kvm_inj_virq,
+# kvm_vcpu_wakeup and sched_switch renamed away.  The chains are the same
+# (delivery through kvm_inj_virq + kvm_entry); only the EOIs are not seen.
+trace-cmd convert -i "$irqfd" -o "$out/irqfd-v6.dat" --file-version 6 --compression none >/dev/null 2>&1
+python3 - "$out/irqfd-v6.dat" "$out/upstream.dat" <<'EOF'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+keep = {b"kvm_exit", b"kvm_entry", b"kvm_msi_set_irq", b"kvm_apic_accept_irq",
+        b"kvm_inj_virq", b"kvm_vcpu_wakeup", b"sched_switch"}
+for n in set(re.findall(rb"name: ([a-z_0-9]+)\n", d)) - keep:
+    d = d.replace(b"name: " + n + b"\n", b"name: " + n[:-1] + b"Z\n")
+open(sys.argv[2], "wb").write(d)
+EOF
+rm -f "$out/irqfd-v6.dat"
+"$bin" report --json "$out/upstream.json" "$out/upstream.dat" >/dev/null 2>&1
+expect_eq "upstream-only events: 7 decoded" "$(jq_py "$out/upstream.json" 'len(d["files"][0]["events_present"])')" 7
+expect_eq "upstream-only events: same chains, delivered, coalesced; no EOI" \
+	"$(jq_py "$out/upstream.json" '[sum(p[k] for p in d["files"][0]["paths"].values()) for k in ("chains", "delivered", "coalesced", "eoi")]')" \
+	"$(jq_py "$out/irqfd.json" '[sum(p[k] for p in d["files"][0]["paths"].values()) for k in ("chains", "delivered", "coalesced")] + [0]')"
+
 echo "== ASan + UBSan build on every input"
 # Leaks inside libtraceevent/libtracecmd (allocations their own close
 # functions do not free) are theirs, not irqpath's: suppressed by library.
 printf 'leak:libtraceevent.so\nleak:libtracecmd.so\nleak:libzstd.so\n' >"$out/lsan.supp"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$out/lsan.supp:print_suppressions=0
 for f in "$irqfd" "$xapic" "$out"/*.dat "$out"/v6.dat.*; do
 	"$root/build/analyzer/irqpath-asan" report --json "$out/asan.json" --perfetto "$out/asan.pf.json" \
@@ -283,7 +304,7 @@ if [ "${IRQPATH_FUZZ_SECONDS:-45}" -gt 0 ] && command -v "${AN_CLANG:-clang-14}"
 		# malloc fail (as it does outside ASan, where irqpath then reports
 		# the file as unreadable), which is not a crash.  Fork mode goes on
 		# after a crash; every crash is then classified below.
-		export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
+		export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:fast_unwind_on_malloc=0
 		(cd "$out/fuzz" && "$fz" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
 			-max_total_time="${IRQPATH_FUZZ_SECONDS:-45}" -max_len=3000000 -rss_limit_mb=3072 \
 			-malloc_limit_mb=2147483647 -timeout=20 -artifact_prefix="$out/fuzz/" \
