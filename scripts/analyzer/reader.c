@@ -107,8 +107,16 @@ struct reader {
 	struct tep_handle *main_tep;
 	u64 bad_records;
 	u64 t0;
+	double done;		/* fraction of the CPU data read; < 0: unknown */
 	bool warned[ARRAY_SIZE(specs)];
 };
+
+/*
+ * Exported by libtracecmd.so.1 but declared only in trace-cmd's private
+ * header: the size of a CPU's (uncompressed) data, used for the progress
+ * bar only; when it says nothing useful the bar shows activity instead.
+ */
+off64_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
 
 static u64 now_ns(void)
 {
@@ -276,17 +284,22 @@ static void progress(struct reader *rd, u64 ts, bool final)
 		return;
 	rd->pg->last_update_ns = now;
 	el = now - rd->t0;
-	/*
-	 * The trace's end is not known before it is read: the bar fills in
-	 * steps of a second of trace time, modulo its width, and the counts
-	 * are exact.
-	 */
-	fill = final ? 20 : (unsigned int)(((ts - an->first_ts) / 100000000ull) % 21);
-	for (i = 0; i < 20; i++)
-		bar[i] = i < fill ? '#' : '.';
+	if (final)
+		rd->done = 1.0;
+	if (rd->done >= 0) {
+		fill = (unsigned int)(rd->done * 20 + 0.5);
+		for (i = 0; i < 20; i++)
+			bar[i] = i < fill ? '#' : '.';
+	} else {
+		/* Size unknown (several buffers): a block moving with the work. */
+		fill = (unsigned int)((an->events >> 16) % 20);
+		for (i = 0; i < 20; i++)
+			bar[i] = i == fill ? '#' : '.';
+	}
 	bar[20] = '\0';
-	fprintf(stderr, "\r%c [%s] %s: %llu events, %.3f s of trace, %.1f M events/s ",
-		final ? ' ' : spin[(now / 100000000ull) % 4], bar, an->file,
+	fprintf(stderr, "\r%c [%s] %3.0f%% %s: %llu events, %.3f s of trace, %.1f M events/s ",
+		final ? ' ' : spin[(now / 100000000ull) % 4], bar,
+		rd->done >= 0 ? rd->done * 100 : 0.0, an->file,
 		(unsigned long long)an->events, (double)(ts - an->first_ts) / 1e9,
 		el ? (double)an->events * 1e3 / (double)el : 0.0);
 	if (final)
@@ -391,13 +404,33 @@ static u64 recycle_bytes(void)
 	return kb > 0 ? (u64)kb << 10 : RECYCLE_BYTES;
 }
 
+/* How much of the CPU data the records read so far cover; -1: unknown. */
+static double read_fraction(int ncpus, const unsigned long long *first,
+			    const unsigned long long *at, const long long *size)
+{
+	double done = 0, total = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		if (size[cpu] <= 0)
+			continue;
+		total += (double)size[cpu];
+		if (at[cpu] > first[cpu])
+			done += (double)(at[cpu] - first[cpu]);
+	}
+	if (total <= 0)
+		return -1;
+	return done / total > 1 ? 1 : done / total;
+}
+
 static int read_top(struct reader *rd, struct tracecmd_input **hp)
 {
 	struct analysis *an = rd->an;
 	struct tracecmd_input *h = *hp;
 	struct tep_record **cur;
-	unsigned long long *next;
-	u64 bytes = 0, recycle = recycle_bytes();
+	unsigned long long *next, *first, *at;
+	long long *size;
+	u64 bytes = 0, recycle = recycle_bytes(), n = 0;
 	int ncpus, cpu, c, best, ret = -1;
 	bool corrupt;
 
@@ -406,10 +439,16 @@ static int read_top(struct reader *rd, struct tracecmd_input **hp)
 		return 0;
 	cur = calloc((size_t)ncpus, sizeof(*cur));
 	next = calloc((size_t)ncpus, sizeof(*next));
-	if (!cur || !next)
+	first = calloc((size_t)ncpus, sizeof(*first));
+	at = calloc((size_t)ncpus, sizeof(*at));
+	size = calloc((size_t)ncpus, sizeof(*size));
+	if (!cur || !next || !first || !at || !size)
 		goto out;
-	for (cpu = 0; cpu < ncpus; cpu++)
+	for (cpu = 0; cpu < ncpus; cpu++) {
 		cur[cpu] = tracecmd_read_cpu_first(h, cpu);
+		first[cpu] = at[cpu] = cur[cpu] ? cur[cpu]->offset : 0;
+		size[cpu] = cur[cpu] && rd->pg->enabled ? tracecmd_get_cpu_file_size(h, cpu) : 0;
+	}
 	for (;;) {
 		best = -1;
 		for (cpu = 0; cpu < ncpus; cpu++)
@@ -417,6 +456,9 @@ static int read_top(struct reader *rd, struct tracecmd_input **hp)
 				best = cpu;
 		if (best < 0)
 			break;
+		at[best] = cur[best]->offset;
+		if (rd->pg->enabled && !(++n & 0xffff))
+			rd->done = read_fraction(ncpus, first, at, size);
 		on_record(h, cur[best], best, rd);
 		bytes += (u64)cur[best]->size + 8;
 		tracecmd_free_record(cur[best]);
@@ -462,6 +504,9 @@ out:
 			tracecmd_free_record(cur[cpu]);
 	free(cur);
 	free(next);
+	free(first);
+	free(at);
+	free(size);
 	return ret;
 }
 
@@ -483,6 +528,7 @@ int read_trace(struct analysis *an, struct progress *pg)
 	memset(&rd, 0, sizeof(rd));
 	rd.an = an;
 	rd.pg = pg;
+	rd.done = -1;
 	an->reader = &rd;
 
 	fd = open(an->file, O_RDONLY);
