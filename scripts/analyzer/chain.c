@@ -410,11 +410,36 @@ static void adopt_orphans(struct analysis *an, struct vcpu *v)
 		if (c) {
 			c->vcpu = (int)(v - e->vcpu);
 			v->chains++;
-			pending_add(an, v, c);
+			if (c->t_inj) {
+				pending_add(an, v, c);
+			} else if (!v->timer_chain) {
+				/* A timer expiry waiting for its injection. */
+				v->timer_chain = chain_idx(e, c) + 1;
+				v->timer_chain_id = c->id;
+			} else {
+				chain_incomplete(an, c, INC_SUPERSEDED);
+			}
 		}
 		e->orphan[i] = e->orphan[e->norphans - 1];
 		e->orphan_id[i] = e->orphan_id[--e->norphans];
 	}
+}
+
+static void add_orphan(struct analysis *an, struct chain *c, int vcpu_id)
+{
+	struct engine *e = an->eng;
+
+	c->target_id = vcpu_id;
+	if (e->norphans == NR_ORPHANS) {
+		struct chain *old = chain_get(e, e->orphan[0], e->orphan_id[0]);
+
+		if (old)
+			chain_incomplete(an, old, INC_NO_TARGET);
+		e->orphan[0] = e->orphan[--e->norphans];
+		e->orphan_id[0] = e->orphan_id[e->norphans];
+	}
+	e->orphan[e->norphans] = chain_idx(e, c);
+	e->orphan_id[e->norphans++] = c->id;
 }
 
 /* The vCPU thread @pid runs vcpu_id @id: find or create it. */
@@ -779,17 +804,7 @@ static void on_accept_irq(struct analysis *an, const struct ev *ev, bool apicv)
 		if (!c)
 			return;
 		c->posted = apicv;
-		c->target_id = vcpu_id;
-		if (e->norphans == NR_ORPHANS) {
-			struct chain *old = chain_get(e, e->orphan[0], e->orphan_id[0]);
-
-			if (old)
-				chain_incomplete(an, old, INC_NO_TARGET);
-			e->orphan[0] = e->orphan[--e->norphans];
-			e->orphan_id[0] = e->orphan_id[e->norphans];
-		}
-		e->orphan[e->norphans] = chain_idx(e, c);
-		e->orphan_id[e->norphans++] = c->id;
+		add_orphan(an, c, vcpu_id);
 		return;
 	}
 	/* The vector is already pending in the target's IRR: merged. */
@@ -899,9 +914,11 @@ static void on_timer(struct analysis *an, const struct ev *ev)
 	}
 	v = self && self->vcpu_id == vcpu_id ? self : vcpu_by_id_on_cpu(e, vcpu_id, ev->cpu);
 	if (!v) {
-		if (pass(an, P_TIMER, vcpu_id, -1)) {
-			an->ps[P_TIMER].chains++;
-			an->ps[P_TIMER].incomplete[INC_NO_TARGET]++;
+		/* Its thread has not shown up yet: it takes the chain when it does. */
+		c = new_chain(an, P_TIMER, NULL, -1, ev->ts, ev->cpu, ev->pid, NULL);
+		if (c) {
+			c->posted = outcome == 2;
+			add_orphan(an, c, vcpu_id);
 		}
 		return;
 	}

@@ -3,7 +3,7 @@
  * irqpath-gen - build a large trace.dat for `make bench` by replaying a real
  * recording N times back to back.
  *
- *   irqpath-gen [-n COPIES] [-z COMPRESSION] [-V FILE_VERSION] IN.dat OUT.dat
+ *   irqpath-gen [-n COPIES] [-t TIMER_RECORDS] [-z COMPRESSION] [-V FILE_VERSION] IN.dat OUT.dat
  *
  * The records of IN are read through libtracecmd (tracecmd_iterate_events)
  * and kept in memory; each copy k is shifted by k * (span of IN + 1 ms).
@@ -171,9 +171,94 @@ static int page_add(struct page_writer *w, uint64_t ts, const unsigned char *dat
 	return 0;
 }
 
+/* Append one record with @size bytes of payload, as collect() does. */
+static int add_rec(struct src *s, uint64_t ts, int cpu, const unsigned char *data, unsigned int size)
+{
+	struct tep_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.ts = ts;
+	r.size = (int)size;
+	r.data = (void *)data;
+	return collect(NULL, &r, cpu, s);
+}
+
+static void put_field(unsigned char *buf, struct tep_format_field *f, uint64_t v)
+{
+	if (f && f->size > 0 && f->size <= 8)
+		memcpy(buf + f->offset, &v, (size_t)f->size);	/* little endian */
+}
+
+/*
+ * -t N: N kvm_apic_timer_expired records, made with the recording's own
+ * format of the event (the lab has no selftest that lets the LAPIC timer
+ * fire): every mode and outcome in turn, hv alternating, for the vCPU, in
+ * the task and on the CPU of the recording's first kvm_entry, 1 us apart
+ * from its start.
+ */
+static int add_timer_records(struct src *s, struct tep_handle *tep, unsigned int n)
+{
+	static const uint64_t modes[] = { 0, 0x20000, 0x40000 };
+	struct tep_event *te = tep_find_event_by_name(tep, "kvm", "kvm_apic_timer_expired");
+	struct tep_event *entry = tep_find_event_by_name(tep, "kvm", "kvm_entry");
+	struct tep_format_field **fields, *pidf;
+	unsigned char buf[256];
+	unsigned int size = 0, i, k;
+	struct tep_format_field *idf = tep_find_field(entry ? entry : te, "vcpu_id");
+	int cpu = 0, pid = 0, vcpu_id = 0;
+	size_t j;
+
+	if (!te || !entry) {
+		fprintf(stderr, "irqpath-gen: the recording has no kvm_apic_timer_expired/kvm_entry format\n");
+		return -1;
+	}
+	fields = tep_event_fields(te);
+	for (k = 0; fields && fields[k]; k++)
+		if ((unsigned int)(fields[k]->offset + fields[k]->size) > size)
+			size = (unsigned int)(fields[k]->offset + fields[k]->size);
+	free(fields);
+	pidf = tep_find_common_field(te, "common_pid");
+	if (!size || size > sizeof(buf) || !pidf)
+		return -1;
+	for (j = 0; j < s->nrec; j++) {
+		uint16_t type;
+
+		memcpy(&type, s->data + s->rec[j].off, 2);
+		if (type == entry->id) {
+			cpu = s->rec[j].cpu;
+			memcpy(&pid, s->data + s->rec[j].off + pidf->offset, 4);
+			if (idf && idf->size == 4)
+				memcpy(&vcpu_id, s->data + s->rec[j].off + idf->offset, 4);
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		memset(buf, 0, sizeof(buf));
+		put_field(buf, tep_find_common_field(te, "common_type"), (uint64_t)te->id);
+		put_field(buf, pidf, (uint64_t)(uint32_t)pid);
+		put_field(buf, tep_find_field(te, "vcpu_id"), (uint64_t)(uint32_t)vcpu_id);
+		put_field(buf, tep_find_field(te, "mode"), modes[i % 3]);
+		put_field(buf, tep_find_field(te, "late_ns"), (uint64_t)(int64_t)(1000 * (int64_t)i - 500));
+		put_field(buf, tep_find_field(te, "outcome"), i % 4);
+		put_field(buf, tep_find_field(te, "hv"), i % 2);
+		if (add_rec(s, s->first + 1000 * (i + 1), cpu, buf, size))
+			return -1;
+	}
+	return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: irqpath-gen [-n COPIES] [-z none|zstd|zlib|any] [-V 6|7] IN.dat OUT.dat\n");
+	fprintf(stderr, "usage: irqpath-gen [-n COPIES] [-t TIMER_RECORDS] [-z none|zstd|zlib|any] [-V 6|7] IN.dat OUT.dat\n");
 }
 
 int main(int argc, char **argv)
@@ -187,11 +272,15 @@ int main(int argc, char **argv)
 	struct src s;
 	char tmpl[64];
 	uint64_t span, k, n = 64, events = 0;
+	unsigned int timers = 0;
 	int c, version = 7, i, ret = 1;
 	size_t j;
 
-	while ((c = getopt(argc, argv, "n:z:V:")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:z:V:")) != -1) {
 		switch (c) {
+		case 't':
+			timers = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		case 'n':
 			n = strtoull(optarg, NULL, 0);
 			break;
@@ -228,6 +317,12 @@ int main(int argc, char **argv)
 	if (tracecmd_iterate_events(ih, NULL, 0, collect, &s) < 0 || !s.nrec) {
 		fprintf(stderr, "irqpath-gen: %s: no records\n", argv[optind]);
 		goto out;
+	}
+	if (timers) {
+		if (add_timer_records(&s, tep, timers))
+			goto out;
+		/* Records stay in time order (the offset breaks ties: read order). */
+		qsort(s.rec, s.nrec, sizeof(*s.rec), rec_cmp);
 	}
 	span = s.last - s.first + 1000000;
 	for (i = 0; i < s.ncpus; i++) {

@@ -270,15 +270,21 @@ expect_eq "plugin: kvm_vcpu_sched as words" "$(grep -c 'kvm_vcpu_sched: *vcpu=[0
 	"$(grep -c ' kvm_vcpu_sched: ' "$out/irqfd.txt")"
 expect_eq "plugin: preempted/blocking words" "$(grep -c 'why=\(preempted\|blocking\|sleep\)' "$out/plugin.txt")" \
 	"$(grep -c ' kvm_vcpu_sched: .* out ' "$out/irqfd.txt")"
-# kvm_apic_timer_expired: the lab records none yet; its handler is checked
-# to be registered (the format is in the fixture) by printing the format.
-for f in "$fix"/*.dat; do
-	if trace-cmd report "$f" 2>/dev/null | grep -q ' kvm_apic_timer_expired: '; then
-		(cd "$root" && TRACEEVENT_PLUGIN_DIR=build/analyzer trace-cmd report "$f" 2>/dev/null) |
-			grep -m1 ' kvm_apic_timer_expired: ' | grep -qE 'mode=(oneshot|periodic|tsc-deadline) .* outcome=(coalesced|injected|posted|pending)' &&
-			ok "plugin: kvm_apic_timer_expired in $(basename "$f")" || bad "plugin: kvm_apic_timer_expired in $(basename "$f")"
-	fi
-done
+# kvm_apic_timer_expired: no lab selftest lets the LAPIC timer fire yet, so
+# irqpath-gen -t adds 12 records made with the recording's own format of
+# the event (every mode and outcome in turn) to a copy of a fixture.
+make -s -C "$root" -j1 "$root/build/analyzer/irqpath-gen" >/dev/null
+"$root/build/analyzer/irqpath-gen" -n 1 -t 12 "$xapic" "$out/timer.dat" >/dev/null 2>&1
+(cd "$root" && TRACEEVENT_PLUGIN_DIR=build/analyzer trace-cmd report "$out/timer.dat" 2>/dev/null) >"$out/plugin-timer.txt"
+expect_eq "plugin: kvm_apic_timer_expired modes and outcomes as words" \
+	"$(grep -c -E 'kvm_apic_timer_expired: vcpu=[0-9]+ mode=(oneshot|periodic|tsc-deadline) timer=(sw|hv) late_ns=-?[0-9]+ outcome=(coalesced|injected|posted|pending)$' "$out/plugin-timer.txt")" 12
+expect_eq "plugin: mode=tsc-deadline where trace-cmd says tscdeadline" \
+	"$(grep -c 'mode=tsc-deadline' "$out/plugin-timer.txt")" \
+	"$(trace-cmd report "$out/timer.dat" 2>/dev/null | grep -c ' kvm_apic_timer_expired: .* tscdeadline ')"
+"$bin" report --json "$out/timer.json" "$out/timer.dat" >/dev/null 2>&1
+expect_eq "P4: sources and coalesced on the timer records" \
+	"$(jq_py "$out/timer.json" '[d["files"][0]["paths"]["timer"][k] for k in ("sources", "coalesced")]')" \
+	"[12, $(grep -c 'outcome=coalesced' "$out/plugin-timer.txt")]"
 
 echo "== irqpath events / record"
 "$bin" events >"$out/events.txt" 2>&1 && ok "irqpath events runs" || bad "irqpath events"
