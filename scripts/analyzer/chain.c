@@ -1069,8 +1069,14 @@ void engine_event(struct analysis *an, const struct ev *ev)
 			slot_close(s);
 			return;
 		}
-		if (!s || s->path != P_VHOST || s->injected)
-			slot_open(an, ev, P_VHOST);
+		/*
+		 * Signalled.  The injection runs inside eventfd_signal(): traced
+		 * before this event it already belongs to vhost_notify's source.
+		 */
+		if (s && s->path == P_VHOST &&
+		    (!s->injected || ev->ts - s->ts <= SLOT_REUSE_NS))
+			return;
+		slot_open(an, ev, P_VHOST);
 		return;
 	case EV_VFIO_MSI:
 		slot_open(an, ev, P_VFIO);

@@ -101,6 +101,14 @@ static void test_vhost_blocked(void)
 	E(an, EV_INJ_VIRQ, 5200, 0, 101, 33, 0, 0, 0);
 	E(an, EV_ENTRY, 5300, 0, 101, 0, 0, 0, 0);
 	E(an, EV_EOI, 6300, 0, 101, 0, 33, 0, 0);
+	/* vhost_signal traced after the injection it caused. */
+	E(an, EV_VHOST_NOTIFY, 6500, 1, 900, 1, 0, 0, 0);
+	E(an, EV_MSI_SET_IRQ, 6510, 1, 900, 0xfee00000, 34, 0, 0);
+	E(an, EV_ACCEPT_IRQ, 6520, 1, 900, 1, 34, 0, 0);
+	E(an, EV_IRQFD_INJECT, 6530, 1, 900, 41, 0, 1, 0);
+	E(an, EV_VHOST_SIGNAL, 6540, 1, 900, 0, 0, 0, 0);
+	E(an, EV_INJ_VIRQ, 6600, 1, 102, 34, 0, 0, 0);
+	E(an, EV_ENTRY, 6700, 1, 102, 1, 0, 0, 0);
 	/* Wanted but no call eventfd; then a suppressed one (signal=0). */
 	E(an, EV_VHOST_NOTIFY, 7000, 1, 900, 1, 0, 0, 0);
 	E(an, EV_VHOST_SIGNAL, 7100, 1, 900, 1, 0, 0, 0);
@@ -109,14 +117,16 @@ static void test_vhost_blocked(void)
 	engine_finish(an);
 	CHECK(ps->suppressed == 2);
 	CHECK(ps->incomplete[INC_NO_INJECTION] == 1);
-	CHECK(ps->sources == 2);
-	CHECK(ps->chains == 1 && ps->delivered == 1 && ps->eoi == 1);
-	CHECK(ps->hop[H_SRC_INJ].min == 300 && ps->hop[H_SRC_INJ].max == 300);
+	CHECK(ps->sources == 3);
+	CHECK(ps->chains == 2 && ps->delivered == 2);
+	CHECK(ps->incomplete[INC_TRACE_END_NOT_INJECTED] == 0 && ps->incomplete[INC_SUPERSEDED] == 0);
+	CHECK(ps->eoi == 1);
+	CHECK(ps->hop[H_SRC_INJ].min == 20 && ps->hop[H_SRC_INJ].max == 300);
 	CHECK(ps->hop[H_INJ_KICK].min == 100);
 	CHECK(ps->hop[H_KICK_ENTRY].min == 900);
-	CHECK(ps->hop[H_INJ_ENTRY].min == 1000);
+	CHECK(ps->hop[H_INJ_ENTRY].min == 180 && ps->hop[H_INJ_ENTRY].max == 1000);
 	CHECK(ps->hop[H_ENTRY_EOI].min == 1000);
-	CHECK(ps->hop[H_TOTAL].min == 1300);
+	CHECK(ps->hop[H_TOTAL].min == 200 && ps->hop[H_TOTAL].max == 1300);
 	CHECK(ps->wait_n[W_BLOCKED] == 1 && ps->wait_ns[W_BLOCKED] == 700);
 	CHECK(an->ps[P_USER].chains == 0);
 	free_an(an);
