@@ -443,14 +443,12 @@ static void add_orphan(struct analysis *an, struct chain *c, int vcpu_id)
 }
 
 /* The vCPU thread @pid runs vcpu_id @id: find or create it. */
-static struct vcpu *vcpu_get(struct analysis *an, int pid, int id, int cpu)
+static struct vcpu *vcpu_create(struct analysis *an, int pid, int id, int cpu, int vm)
 {
 	struct engine *e = an->eng;
-	struct vcpu *v = vcpu_by_pid(e, pid);
+	struct vcpu *v;
 	unsigned int h;
 
-	if (v)
-		return v;
 	if (pid <= 0 || e->nvcpus == MAX_VCPUS)
 		return NULL;
 	v = &e->vcpu[e->nvcpus];
@@ -459,13 +457,51 @@ static struct vcpu *vcpu_get(struct analysis *an, int pid, int id, int cpu)
 	v->vcpu_id = id;
 	v->cpu = cpu;
 	v->state = VS_RUNNING;
-	v->vm = vm_for_new_vcpu(e, pid, id);
+	v->vm = vm >= 0 ? vm : vm_for_new_vcpu(e, pid, id);
 	h = ((unsigned int)pid * 2654435761u) % VCPU_HASH;
 	while (e->vhash[h])
 		h = (h + 1) % VCPU_HASH;
 	e->vhash[h] = ++e->nvcpus;
 	adopt_orphans(an, v);
 	return v;
+}
+
+static struct vcpu *vcpu_get(struct analysis *an, int pid, int id, int cpu)
+{
+	struct vcpu *v = vcpu_by_pid(an->eng, pid);
+
+	return v ? v : vcpu_create(an, pid, id, cpu, -1);
+}
+
+/*
+ * A trace-cmd agent recording names each guest's vCPU threads (host pids):
+ * those make one VM per guest, exactly, before any event is read.
+ */
+void engine_guest_vcpus(struct analysis *an, int nvcpus, const int *host_pid)
+{
+	struct engine *e = an->eng;
+	struct vm *vm;
+	int i, idx;
+
+	if (e->nvms == MAX_VMS)
+		return;
+	idx = e->nvms++;
+	vm = &e->vm[idx];
+	vm->min_pid = INT32_MAX;
+	vm->max_pid = 0;
+	for (i = 0; i < nvcpus; i++) {
+		if (host_pid[i] <= 0 || vcpu_by_pid(e, host_pid[i]))
+			continue;
+		if (!vcpu_create(an, host_pid[i], i, -1, idx))
+			break;
+		vm->nvcpus++;
+		if (host_pid[i] < vm->min_pid)
+			vm->min_pid = host_pid[i];
+		if (host_pid[i] > vm->max_pid)
+			vm->max_pid = host_pid[i];
+	}
+	if (!vm->nvcpus)
+		vm->min_pid = vm->max_pid = 0;
 }
 
 static int vm_of_task(struct analysis *an, int pid)

@@ -273,6 +273,25 @@ static void test_bounded_and_vms(void)
 	free_an(an);
 }
 
+/* trace-cmd agent: the guests' vCPU threads are known from the start. */
+static void test_guest_cpumap(void)
+{
+	struct analysis *an = new_an();
+	static const int g0[] = { 3001, 3002 }, g1[] = { 3003, 3004 };
+
+	engine_guest_vcpus(an, 2, g0);
+	engine_guest_vcpus(an, 2, g1);
+	CHECK(engine_vm_count(an->eng) == 2 && engine_vcpu_count(an->eng) == 4);
+	/* Adjacent pids, yet vcpu 0 of the second guest is pid 3003. */
+	E(an, EV_APIC_IPI, 1000, 0, 3004, 0xee, 0, 0, 0);
+	E(an, EV_ACCEPT_IRQ, 1010, 0, 3004, 0, 0xee, 0, 0);
+	E(an, EV_INJ_VIRQ, 1100, 1, 3003, 0xee, 0, 0, 0);
+	E(an, EV_ENTRY, 1200, 1, 3003, 0, 0, 0, 0);
+	engine_finish(an);
+	CHECK(an->ps[P_IPI].delivered == 1);
+	free_an(an);
+}
+
 static void test_hist(void)
 {
 	struct hist h;
@@ -297,6 +316,7 @@ int main(void)
 	test_vfio_in_vcpu_thread();
 	test_posted_and_coalesced();
 	test_bounded_and_vms();
+	test_guest_cpumap();
 	test_hist();
 	printf("engine_test: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -200,6 +200,7 @@ struct engine *engine_new(struct analysis *an);
 void engine_free(struct engine *e);
 void engine_event(struct analysis *an, const struct ev *ev);
 void engine_finish(struct analysis *an);
+void engine_guest_vcpus(struct analysis *an, int nvcpus, const int *host_pid);
 int engine_vm_count(const struct engine *e);
 int engine_vcpu_count(const struct engine *e);
 typedef void (*vcpu_cb)(void *priv, int vm, int vcpu_id, int pid, u64 entries,

@@ -24,6 +24,7 @@
 #define NR_FIELDS	5
 #define MAX_TEPS	8
 #define MAX_HANDLES	32
+#define MAX_GUESTS	32
 
 /*
  * What irqpath reads from each event: the fields for ev.a .. ev.d (a '|'
@@ -521,6 +522,9 @@ int read_trace(struct analysis *an, struct progress *pg)
 	struct reader rd;
 	struct stat st;
 	int nh = 1, i, n, fd, ret = -1;
+	const int *guest_pid[MAX_GUESTS];
+	int guest_nvcpu[MAX_GUESTS];
+	int nguests = 0;
 	bool corrupt;
 	size_t len = 0;
 	char missing[256] = "";
@@ -570,10 +574,17 @@ int read_trace(struct analysis *an, struct progress *pg)
 			continue;
 		if (!tracecmd_get_guest_cpumap(handles[0], tracecmd_get_traceid(ih),
 					       &gname, &nvcpu, &cpu_pid)) {
-			/* A guest's own buffer: guest pids, guest time. */
+			/*
+			 * A guest's own buffer: guest pids, guest time.  Its vCPU
+			 * threads' host pids make one VM (engine_guest_vcpus).
+			 */
 			w = snprintf(an->buffers_note + len, sizeof(an->buffers_note) - len,
-				     "%sguest buffer '%s' (%d vCPUs) not analysed", len ? "; " : "",
-				     name ? name : "?", nvcpu);
+				     "%sguest buffer '%s' (%d vCPUs) not analysed, its vCPU threads form VM %d",
+				     len ? "; " : "", name ? name : "?", nvcpu, nguests);
+			if (nguests < MAX_GUESTS && cpu_pid && nvcpu > 0) {
+				guest_pid[nguests] = cpu_pid;
+				guest_nvcpu[nguests++] = nvcpu;
+			}
 			tracecmd_close(ih);
 		} else {
 			handles[nh++] = ih;
@@ -621,6 +632,8 @@ int read_trace(struct analysis *an, struct progress *pg)
 		fprintf(stderr, "irqpath: %s: out of memory\n", an->file);
 		goto close;
 	}
+	for (i = 0; i < nguests; i++)
+		engine_guest_vcpus(an, guest_nvcpu[i], guest_pid[i]);
 	rd.t0 = now_ns();
 	if (nh == 1)
 		ret = read_top(&rd, &handles[0]);
