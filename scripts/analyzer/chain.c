@@ -49,6 +49,7 @@ const char *const path_title[P_NR] = {
 	"P5 IPI",
 };
 
+/* "wake": kvm_vcpu_wakeup, kvm_pi_wakeup, sched_wakeup, or a preempted vCPU's sched-in */
 const char *const hop_name[H_NR] = {
 	"source->inject", "inject->wake", "wake->entry", "inject->entry",
 	"entry->eoi", "source->entry",
@@ -622,7 +623,11 @@ static void slot_close(struct slot *s)
 /* ------------------------------------------------------------------ */
 /* Hops                                                                */
 
-static void sched_in(struct analysis *an, struct vcpu *v, u64 ts)
+/*
+ * The vCPU thread runs again.  For a chain that waited on it, this is the
+ * kick hop when nothing woke it first (it was preempted, not blocked).
+ */
+static void sched_in(struct analysis *an, struct vcpu *v, u64 ts, int cpu)
 {
 	struct engine *e = an->eng;
 	unsigned int i;
@@ -632,6 +637,10 @@ static void sched_in(struct analysis *an, struct vcpu *v, u64 ts)
 
 		if (c->wait_kind < 0)
 			continue;
+		if (!c->t_kick) {
+			c->t_kick = ts;
+			c->kick_cpu = cpu;
+		}
 		if (pass(an, c->path, v->vcpu_id, c->vector)) {
 			an->ps[c->path].wait_n[c->wait_kind]++;
 			an->ps[c->path].wait_ns[c->wait_kind] += ts - c->wait_start;
@@ -1023,7 +1032,7 @@ static void on_entry(struct analysis *an, struct vcpu *v, const struct ev *ev)
 	v->entries++;
 	v->cpu = ev->cpu;
 	if (v->state != VS_RUNNING)
-		sched_in(an, v, ev->ts);
+		sched_in(an, v, ev->ts, ev->cpu);
 	v->in_guest = true;
 	v->entry_ts = ev->ts;
 	if (v->timer_chain) {
@@ -1198,7 +1207,7 @@ void engine_event(struct analysis *an, const struct ev *ev)
 			return;
 		if (ev->b) {
 			v->cpu = ev->cpu;
-			sched_in(an, v, ev->ts);
+			sched_in(an, v, ev->ts, ev->cpu);
 		} else {
 			sched_out(v, ev->c ? VS_PREEMPTED : VS_BLOCKED, ev->ts);
 		}
@@ -1214,7 +1223,7 @@ void engine_event(struct analysis *an, const struct ev *ev)
 		v = vcpu_by_pid(e, (int)ev->c);
 		if (v) {
 			v->cpu = ev->cpu;
-			sched_in(an, v, ev->ts);
+			sched_in(an, v, ev->ts, ev->cpu);
 		}
 		return;
 	case EV_INJ_VIRQ:

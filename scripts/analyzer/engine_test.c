@@ -157,6 +157,7 @@ static void test_vfio_and_ipi_preempted(void)
 	CHECK(an->ps[P_IPI].chains == 1 && an->ps[P_IPI].delivered == 1);
 	CHECK(an->ps[P_IPI].wait_n[W_PREEMPTED] == 1 && an->ps[P_IPI].wait_ns[W_PREEMPTED] == 990);
 	CHECK(an->ps[P_IPI].hop[H_SRC_INJ].min == 10);
+	CHECK(an->ps[P_IPI].hop[H_INJ_KICK].min == 990);	/* preempted: its sched-in */
 	CHECK(an->ps[P_USER].chains == 0);
 	free_an(an);
 }
