@@ -6,7 +6,8 @@
 #   series   drift between patches/, series and mirrors; git am onto the
 #            pristine base; per patch: checkpatch --strict, W=1 build of
 #            the touched directories (scripts/series/check-patches.sh)
-#   scripts  unit tests of scripts/ (scripts/tests/)
+#   scripts  unit tests of scripts/ and of the trace analyzer
+#            (scripts/tests/: *_test.sh, test_*.py)
 #   kernel   the lab kernel of the series and of the base, same config
 #   lab      one boot of the patched kernel: KUnit, the lab scenarios with
 #            a trace-cmd recording, and the whole upstream x86 KVM selftest

@@ -67,7 +67,7 @@ IRQPATH_HOST_PKGS=(
 	"$IRQPATH_SRCPKG" build-essential bc bison flex libelf-dev libssl-dev
 	xz-utils zstd cpio kmod rsync ccache git perl python3 python3-ply python3-git
 	qemu-system-x86 busybox-static trace-cmd
-	libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
+	libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config clang-14 time
 )
 
 need_host_pkgs() {
