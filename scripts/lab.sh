@@ -22,6 +22,17 @@ timed "lab run" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/patched/bzImage" \
 rc=0
 python3 "$IRQPATH_ROOT/scripts/lab/report.py" summary "$LAB/run" \
 	$(trace_args) --require-trace --json "$LAB/run/summary.json" || rc=$?
+# The analyzer's per-path, per-hop table for the lab's recordings, with
+# report.json, the Perfetto trace and the SVG histograms under build/lab/.
+echo
+log "irqpath report of the lab's recordings"
+if make -s -C "$IRQPATH_ROOT" analyzer >"$LAB/analyzer-build.log" 2>&1; then
+	"$IRQPATH_ROOT/build/analyzer/irqpath" report --no-progress \
+		--json "$LAB/report.json" --perfetto "$LAB/trace.perfetto.json" \
+		--svg "$LAB/latency.svg" "$LAB"/run/*.dat || rc=1
+else
+	echo "analyzer build failed: $LAB/analyzer-build.log"; rc=1
+fi
 stage_time "make lab (total)" $(( $(date +%s) - t0 ))
 echo
 echo "stage timings:"; sed 's/^/  /' "$LAB/timings"
@@ -36,4 +47,5 @@ for t in "$LAB"/run/*.dat; do
 	printf '  run/%-22s trace-cmd recording (kvm:*, sched) of %s\n' "${t##*/}" "$(basename "$t" .dat)"
 done
 echo "  run/dmesg.txt, run/kunit.txt, run/summary.json"
+echo "  report.json, trace.perfetto.json (ui.perfetto.dev), latency.svg: irqpath report"
 exit $rc
