@@ -55,7 +55,8 @@ drift:
 check-patches:
 	@bash scripts/series/check-patches.sh
 kernel:
-	@bash scripts/kernel/build.sh build/linux bzImage
+	@IRQPATH_FRAGMENTS="configs/lab.config configs/debug.config configs/lab-series.config" \
+		bash scripts/kernel/build.sh build/linux bzImage
 
 help:
 	@sed -n 's/^#   //p' Makefile

@@ -25,9 +25,14 @@ stage_series() {
 }
 
 # Kernel + selftests + initramfs of the patched tree, into $LAB/patched/.
+# The patched tree gets the series' own options (its KUnit suites) on top of
+# the fragments it shares with the base kernel.
+SERIES_FRAGMENTS="$IRQPATH_ROOT/configs/lab.config $IRQPATH_ROOT/configs/debug.config $IRQPATH_ROOT/configs/lab-series.config"
+
 stage_patched_image() {
 	mkdir -p "$LAB/patched"
-	bash "$IRQPATH_ROOT/scripts/kernel/build.sh" "$IRQPATH_LINUX" bzImage &&
+	IRQPATH_FRAGMENTS=$SERIES_FRAGMENTS \
+		bash "$IRQPATH_ROOT/scripts/kernel/build.sh" "$IRQPATH_LINUX" bzImage &&
 	cp "$IRQPATH_LINUX/arch/x86/boot/bzImage" "$LAB/patched/bzImage" &&
 	bash "$IRQPATH_ROOT/scripts/kernel/selftests.sh" "$IRQPATH_LINUX" "$LAB/selftests" &&
 	bash "$IRQPATH_ROOT/scripts/lab/initramfs.sh" "$LAB/initramfs.cpio" "$LAB/selftests"
