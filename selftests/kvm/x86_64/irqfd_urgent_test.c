@@ -349,7 +349,7 @@ static bool test_latency(int nr_irqs, int nice, int slice_us)
 	p50_urgent = report("urgent", urgent, nr_irqs);
 	__vcpu_get_stat(t.vcpu, "urgent_kick", &kicks, 1);
 	__vcpu_get_stat(t.vcpu, "urgent_yield", &yields, 1);
-	pr_info("urgent_kick %lu, urgent_yield %lu (stats); median plain/urgent %.2f; waited %lu ms for preemptions\n",
+	pr_info("urgent_kick %lu, urgent_yield %lu (stats); median plain/urgent %.2f; waited %lu ms\n",
 		kicks, yields, (double)p50_plain / p50_urgent, t.stalls_waited_us / 1000);
 
 	TEST_ASSERT(kicks <= (uint64_t)nr_irqs,
@@ -365,14 +365,15 @@ static bool test_latency(int nr_irqs, int nice, int slice_us)
 	free(plain);
 	free(urgent);
 	kvm_vm_free(t.vm);
-	ksft_test_result_pass("preempted target: every interrupt once, urgent ones kicked (%lu) and yielded to (%lu)\n",
+	ksft_test_result_pass("preempted target: each interrupt once, %lu kicks, %lu yields\n",
 			      kicks, yields);
 	return true;
 }
 
 static void help(const char *name)
 {
-	printf("usage: %s [-n interrupts of each kind (default %d)] [-p nice of the busy thread (default %d)]\n"
+	printf("usage: %s [-n interrupts of each kind (default %d)]\n"
+	       "          [-p nice of the busy thread (default %d)]\n"
 	       "          [-s time slice of the vCPU thread in us, 0 for the default (default %d)]\n",
 	       name, DEFAULT_NR_IRQS, DEFAULT_NICE, DEFAULT_SLICE_US);
 }
@@ -408,7 +409,7 @@ int main(int argc, char *argv[])
 	ksft_print_header();
 	ksft_set_plan(2);
 	test_abi();
-	ksft_test_result_pass("abi: urgent flag accepted on assignment, invalid combinations rejected\n");
+	ksft_test_result_pass("abi: urgent accepted on assignment, invalid uses rejected\n");
 	test_latency(nr_irqs, nice, slice_us);
 	ksft_finished();
 }
