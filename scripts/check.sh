@@ -88,6 +88,10 @@ stage_time "scripts: unit tests" $(( $(date +%s) - t0 ))
 echo "== kernel"
 check "kernel: lab kernel, selftests and image of the series" stage_patched_image || finish
 check "kernel: lab kernel of the pristine base" stage_base_kernel || finish
+# The series' documentation (interrupt-delivery.rst, api.rst) builds with
+# Sphinx without a warning the base tree does not have.
+check "docs: Documentation/virt builds without new warnings" \
+	bash "$IRQPATH_ROOT/scripts/docs-check.sh" "$IRQPATH_LINUX" "$IRQPATH_BUILD/linux-base"
 
 echo "== lab"
 upstream_tests >"$LAB/upstream-tests"

@@ -56,10 +56,16 @@ jobs=${SPHINX_JOBS:-1}
 [ -f "$tree/Documentation/conf.py" ] || { echo "$tree: no Documentation/conf.py" >&2; exit 2; }
 
 # --- tools -----------------------------------------------------------------
+# Check with the interpreter sphinx-build runs on (Debian's), not whatever
+# python3 comes first in PATH.
+sphinx_py() {
+	local sb
+	sb=$(command -v sphinx-build 2>/dev/null) || { echo /usr/bin/python3; return; }
+	sed -n '1s/^#! *//p' "$sb"
+}
 need_pkgs=()
-command -v sphinx-build >/dev/null 2>&1 && python3 -c 'import sphinx' 2>/dev/null ||
-	need_pkgs+=(python3-sphinx)
-python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)
+sphinx-build --version >/dev/null 2>&1 || need_pkgs+=(python3-sphinx)
+$(sphinx_py) -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 		echo "docs-check: missing ${need_pkgs[*]}; install them (apt-get install ${need_pkgs[*]})" >&2
@@ -86,7 +92,7 @@ base=
 if [ -n "$base_arg" ]; then
 	if [ -d "$base_arg" ]; then
 		base=$(cd "$base_arg" && pwd)
-	elif git -C "$tree" rev-parse --verify -q "$base_arg^{commit}" >/dev/null; then
+	elif git -C "$tree" rev-parse --verify -q "$base_arg^{commit}" >/dev/null 2>&1; then
 		base=$scratch/base-src
 		mkdir -p "$base"
 		# conf.py reads the version from the top Makefile; kernel-doc
