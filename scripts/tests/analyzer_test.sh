@@ -24,7 +24,7 @@ jq_py() { # FILE EXPR: evaluate a Python expression over the JSON document "d"
 }
 
 # The unprivileged shell of make check: a build of our own, nothing else.
-make -s -C "$root" -j1 analyzer "$root/build/analyzer/irqpath-asan" "$root/build/analyzer/engine_test" >/dev/null ||
+make -s -C "$root" -j1 analyzer build/analyzer/irqpath-asan build/analyzer/engine_test >/dev/null ||
 	{ echo "analyzer_test: build failed"; exit 1; }
 rm -rf "$out"; mkdir -p "$out"
 
@@ -273,7 +273,7 @@ expect_eq "plugin: preempted/blocking words" "$(grep -c 'why=\(preempted\|blocki
 # kvm_apic_timer_expired: no lab selftest lets the LAPIC timer fire yet, so
 # irqpath-gen -t adds 12 records made with the recording's own format of
 # the event (every mode and outcome in turn) to a copy of a fixture.
-make -s -C "$root" -j1 "$root/build/analyzer/irqpath-gen" >/dev/null
+make -s -C "$root" -j1 build/analyzer/irqpath-gen >/dev/null
 "$root/build/analyzer/irqpath-gen" -n 1 -t 12 "$xapic" "$out/timer.dat" >/dev/null 2>&1
 (cd "$root" && TRACEEVENT_PLUGIN_DIR=build/analyzer trace-cmd report "$out/timer.dat" 2>/dev/null) >"$out/plugin-timer.txt"
 expect_eq "plugin: kvm_apic_timer_expired modes and outcomes as words" \
@@ -301,7 +301,7 @@ fi
 if [ "${IRQPATH_FUZZ_SECONDS:-45}" -gt 0 ] && command -v "${AN_CLANG:-clang-14}" >/dev/null; then
 	echo "== libFuzzer: trace-file input, ${IRQPATH_FUZZ_SECONDS:-45} s"
 	fz=$root/build/analyzer/irqpath-fuzz
-	if make -s -C "$root" -j1 "$fz" >/dev/null 2>"$out/fuzz-build.err"; then
+	if make -s -C "$root" -j1 build/analyzer/irqpath-fuzz >/dev/null 2>"$out/fuzz-build.err"; then
 		mkdir -p "$out/corpus" "$out/fuzz"
 		cp "$xapic" "$out/corpus/"
 		head -c 60000 "$xapic" >"$out/corpus/head.dat"

@@ -48,7 +48,7 @@ expect_drift "an empty series file" "differ"
 fresh; first=$(head -n 1 "$scratch/root/patches/series")
 corrupt_context "$scratch/root/patches/$first"
 expect_drift "a patch that no longer applies" "does not apply"
-fresh; sed -i 's/^Subject: \[PATCH 0\/[0-9]*\]/Subject: [PATCH 0\/99]/' "$scratch/root/patches/0000-cover-letter.patch"
+fresh; sed -i 's/^Subject: \[PATCH 0*\/[0-9]*\]/Subject: [PATCH 0\/99]/' "$scratch/root/patches/0000-cover-letter.patch"
 expect_drift "a cover letter with the wrong count" "does not announce"
 fresh
 mirror=$(cd "$scratch/root" && find selftests Documentation -type f 2>/dev/null | head -n 1 || true)
