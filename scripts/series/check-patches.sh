@@ -71,15 +71,31 @@ warnings() { # LOG -> normalized W=1 warnings (file: text, no line numbers)
 }
 
 build_dirs() { # LOG DIRS...
-	local logf=$1; shift
-	make -C "$tree" -j"$IRQPATH_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" W=1 "$@" >"$logf" 2>&1
+	local logf=$1 opt changed=0; shift
+	# A patch may add Kconfig options (the KUnit suites): give them their
+	# defaults, then turn on those the lab turns on (configs/lab-series.config)
+	# once the tree knows them, so that their code is built here too.  Never
+	# let a config prompt read stdin.
+	make -C "$tree" olddefconfig </dev/null >"$logf" 2>&1 || return 1
+	for opt in $(grep -o '^CONFIG_[A-Z0-9_]*' "$IRQPATH_ROOT/configs/lab-series.config"); do
+		if grep -q "^# $opt is not set" "$tree/.config"; then
+			"$tree/scripts/config" --file "$tree/.config" --enable "$opt"
+			changed=1
+		fi
+	done
+	if [ $changed -eq 1 ]; then
+		make -C "$tree" olddefconfig </dev/null >>"$logf" 2>&1 || return 1
+	fi
+	make -C "$tree" -j"$IRQPATH_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" W=1 "$@" \
+		</dev/null >>"$logf" 2>&1
 }
 
 # The lab config, so that the checks see the code the lab runs.
 bash "$IRQPATH_ROOT/scripts/kernel/build.sh" "$tree" prepare >/dev/null
 
 n=0
-while IFS= read -r p; do
+# The series is read on fd 3: nothing in the loop may eat the list.
+while IFS= read -r p <&3; do
 	p=${p%%#*}; p=$(printf '%s' "$p" | awk '{print $1}')
 	[ -n "$p" ] || continue
 	n=$((n + 1))
@@ -146,5 +162,5 @@ while IFS= read -r p; do
 			grep -E -A3 'error:' "$logdir/$n.selftests" | head -n 30 | sed 's/^/    /'
 		fi
 	fi
-done <"$series"
+done 3<"$series"
 exit $fail
