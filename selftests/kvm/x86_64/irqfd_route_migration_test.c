@@ -57,7 +57,7 @@
 #define DEFAULT_VCPUS		4
 #define MAX_SENDERS		4
 #define DEFAULT_SENDERS		3
-#define DEFAULT_NR_IRQS		1000
+#define DEFAULT_NR_IRQS		500
 
 #define NR_TAGS			8
 #define VECTOR_BASE		0x40
