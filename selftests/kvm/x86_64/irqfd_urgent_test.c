@@ -13,31 +13,35 @@
  *
  * Part 2, latency: the target vCPU spins in the guest with interrupts
  * enabled, writing a heartbeat to memory.  Its thread shares pCPU A with a
- * busy host thread of the same priority (nice 0 by default), and the fair
- * scheduler alternates them in time slices.  A sender on pCPU B waits
- * until the heartbeat has stopped for STALL_US, i.e. until the vCPU is
- * preempted by the busy thread, then signals a plain or an urgent MSI
- * irqfd (alternately, each routed to its own vector) and measures the time
- * until the guest has counted the interrupt.  Every interrupt must arrive
- * exactly once.
+ * busy host thread of the same priority (nice 0 by default) that also
+ * writes a heartbeat, and the fair scheduler alternates them.  A sender on
+ * pCPU B waits until the vCPU's heartbeat has stopped for STALL_US while
+ * the busy thread's moves, i.e. until the busy thread has preempted the
+ * vCPU, then signals a plain or an urgent MSI irqfd (alternately, each
+ * routed to its own vector) and measures the time until the guest has
+ * counted the interrupt.  Every interrupt must arrive exactly once.
  *
  * Without urgency the interrupt waits until the busy thread's slice ends.
  * With it, KVM's directed yield makes the vCPU the next task of pCPU A at
  * once, if the vCPU is eligible, i.e. has not had more than its fair share:
- * urgency cannot, and must not, give it more.  A vCPU that has just used a
- * default-length slice is not eligible again before the other thread's
- * slice ends, so, as a VMM would for a latency-sensitive vCPU, the test
- * gives the vCPU thread a short slice (sched_attr.sched_runtime, -s): it
- * then stays close to its share and is eligible when the interrupt comes.
+ * urgency cannot, and must not, give it more.  As a VMM would for a
+ * latency-sensitive vCPU, the test gives the vCPU thread a short slice
+ * (sched_attr.sched_runtime, -s), so that it is eligible again soon after
+ * it was preempted.  The busy thread stands for a throughput job and gets a
+ * long slice (-b, 20 ms by default): that is the wait urgency removes.
  *
- * The test asserts what KVM controls: every interrupt arrives exactly
- * once, urgent interrupts to the preempted vCPU queued directed yields
- * (urgent_kick) and the yields made it the next task (urgent_yield).  It
- * prints both latency distributions and the ratio of their medians, but
- * does not assert a speed-up: whether the scheduler then runs the vCPU at
- * once depends on its eligibility, and under the lab's emulation (QEMU
- * TCG, nested SVM) the ratio measured between 1.0 and 11 from run to run
- * (see the README), too unstable for a pass/fail threshold.
+ * Asserted: every interrupt arrives exactly once; at least 3 in 4 urgent
+ * interrupts found the vCPU preempted (urgent_kick) and had the directed
+ * yield succeed (urgent_yield); and, when the busy thread's slice is at
+ * least RATIO_MIN_BUSY_SLICE_US, the median plain latency is at least
+ * MIN_SPEEDUP times the median urgent one.  Measured in the lab (QEMU TCG,
+ * nested SVM, 11 runs) with the defaults: plain p50 19.0-19.4 ms, urgent
+ * p50 1.2-1.3 ms, a ratio of 14.5-15.9.  With a 5 ms busy slice the ratio
+ * was 4.9; with the default 1.5 ms slice of a 2-CPU guest it was about 1,
+ * because the urgent path's cost under emulation (a workqueue wake-up, a
+ * reschedule IPI and a nested VMRUN, about 1 ms) is then as long as the
+ * slice it saves: that case is reported, not asserted.  On hardware the
+ * path costs microseconds.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -60,8 +64,12 @@
 #define DEFAULT_NR_IRQS		40
 #define DEFAULT_NICE		0
 #define DEFAULT_SLICE_US	100
+#define DEFAULT_BUSY_SLICE_US	20000
 #define ARRIVAL_TIMEOUT_S	10
 #define STALL_US		500
+#define BUSY_FRESH_US		50
+#define MIN_SPEEDUP		5
+#define RATIO_MIN_BUSY_SLICE_US	10000
 
 static uint64_t received[256];
 static uint64_t heartbeat;
@@ -155,22 +163,11 @@ struct latency_test {
 	struct kvm_vcpu *vcpu;
 	uint64_t *rx;			/* host view of received[] */
 	uint64_t *heartbeat;		/* host view of heartbeat */
-	int cpu_a, cpu_b, nice, slice_us;
+	int cpu_a, cpu_b, nice, slice_us, busy_slice_us;
 	uint64_t stalls_waited_us;
+	uint64_t busy_beat;		/* advanced by the busy thread */
 	bool stop_busy;
 };
-
-static void *busy_fn(void *arg)
-{
-	struct latency_test *t = arg;
-
-	pin_self(t->cpu_a);
-	TEST_ASSERT(!setpriority(PRIO_PROCESS, gettid(), t->nice),
-		    "setpriority(%d) failed", t->nice);
-	while (!READ_ONCE(t->stop_busy))
-		;
-	return NULL;
-}
 
 /* A SCHED_OTHER time slice of @slice_us for the calling thread (6.12+). */
 static void set_slice(int slice_us)
@@ -183,6 +180,20 @@ static void set_slice(int slice_us)
 
 	TEST_ASSERT(!syscall(SYS_sched_setattr, 0, &attr, 0),
 		    "sched_setattr(sched_runtime %d us) failed", slice_us);
+}
+
+static void *busy_fn(void *arg)
+{
+	struct latency_test *t = arg;
+
+	pin_self(t->cpu_a);
+	TEST_ASSERT(!setpriority(PRIO_PROCESS, gettid(), t->nice),
+		    "setpriority(%d) failed", t->nice);
+	if (t->busy_slice_us)
+		set_slice(t->busy_slice_us);
+	while (!READ_ONCE(t->stop_busy))
+		WRITE_ONCE(t->busy_beat, t->busy_beat + 1);
+	return NULL;
 }
 
 static void *vcpu_fn(void *arg)
@@ -208,22 +219,32 @@ static void *vcpu_fn(void *arg)
 }
 
 /*
- * Wait until the vCPU is off its pCPU: its heartbeat has not moved for
- * STALL_US.  (A VM-exit handled in the host is much shorter.)
+ * Wait until the vCPU is preempted by the busy thread: its heartbeat has
+ * not moved for STALL_US while the busy thread's has, and the busy thread
+ * ran in the last BUSY_FRESH_US.  The two share pCPU A, so that means the
+ * busy thread holds it now.  (A stall of the vCPU alone is not enough:
+ * the lab's pCPU A is itself an emulated CPU that its host deschedules.)
  */
 static void wait_preempted(struct latency_test *t)
 {
-	uint64_t start = now_ns(), last = READ_ONCE(*t->heartbeat), since = start;
+	uint64_t start = now_ns(), since = start, busy_seen = 0;
+	uint64_t last = READ_ONCE(*t->heartbeat), last_busy = READ_ONCE(t->busy_beat);
 
 	for (;;) {
-		uint64_t hb = READ_ONCE(*t->heartbeat), now = now_ns();
+		uint64_t hb = READ_ONCE(*t->heartbeat), bb = READ_ONCE(t->busy_beat);
+		uint64_t now = now_ns();
 
 		if (hb != last) {
 			last = hb;
 			since = now;
-		} else if (now - since >= STALL_US * 1000ull) {
-			break;
 		}
+		if (bb != last_busy) {
+			last_busy = bb;
+			busy_seen = now;
+		}
+		if (now - since >= STALL_US * 1000ull && busy_seen > since &&
+		    now - busy_seen <= BUSY_FRESH_US * 1000ull)
+			break;
 		TEST_ASSERT(now - start < ARRIVAL_TIMEOUT_S * 1000000000ull,
 			    "the vCPU was never preempted in %d s: is the busy thread on its pCPU?",
 			    ARRIVAL_TIMEOUT_S);
@@ -265,9 +286,10 @@ static uint64_t report(const char *name, uint64_t *lat, int n)
 	return lat[n / 2];
 }
 
-static bool test_latency(int nr_irqs, int nice, int slice_us)
+static bool test_latency(int nr_irqs, int nice, int slice_us, int busy_slice_us)
 {
-	struct latency_test t = { .nice = nice, .slice_us = slice_us };
+	struct latency_test t = { .nice = nice, .slice_us = slice_us,
+				  .busy_slice_us = busy_slice_us };
 	struct kvm_irq_routing *routing;
 	uint64_t *plain, *urgent, p50_plain, p50_urgent, kicks = 0, yields = 0;
 	pthread_t busy, vcpu_thread;
@@ -354,9 +376,18 @@ static bool test_latency(int nr_irqs, int nice, int slice_us)
 
 	TEST_ASSERT(kicks <= (uint64_t)nr_irqs,
 		    "urgent_kick %lu > %d urgent interrupts sent", kicks, nr_irqs);
-	TEST_ASSERT(kicks > 0 && yields > 0 && yields <= kicks,
-		    "%d urgent interrupts to a preempted vCPU: urgent_kick %lu, urgent_yield %lu",
+	TEST_ASSERT(kicks * 4 >= (uint64_t)nr_irqs * 3 && yields <= kicks &&
+		    yields * 4 >= (uint64_t)nr_irqs * 3,
+		    "%d urgent interrupts to a preempted vCPU: urgent_kick %lu, urgent_yield %lu, want >= 3/4",
 		    nr_irqs, kicks, yields);
+	if (busy_slice_us >= RATIO_MIN_BUSY_SLICE_US)
+		TEST_ASSERT(p50_plain >= MIN_SPEEDUP * p50_urgent,
+			    "median latency plain %lu us, urgent %lu us: ratio %.2f < %d",
+			    p50_plain / 1000, p50_urgent / 1000,
+			    (double)p50_plain / p50_urgent, MIN_SPEEDUP);
+	else
+		pr_info("speed-up not asserted: the busy thread's slice (%d us) is shorter than %d us\n",
+			busy_slice_us, RATIO_MIN_BUSY_SLICE_US);
 
 	kvm_deassign_irqfd(t.vm, PLAIN_GSI, plain_fd);
 	kvm_deassign_irqfd(t.vm, URGENT_GSI, urgent_fd);
@@ -365,8 +396,8 @@ static bool test_latency(int nr_irqs, int nice, int slice_us)
 	free(plain);
 	free(urgent);
 	kvm_vm_free(t.vm);
-	ksft_test_result_pass("preempted target: each interrupt once, %lu kicks, %lu yields\n",
-			      kicks, yields);
+	ksft_test_result_pass("preempted target: each once, %lu kicks, %lu yields, ratio %.1f\n",
+			      kicks, yields, (double)p50_plain / p50_urgent);
 	return true;
 }
 
@@ -374,16 +405,17 @@ static void help(const char *name)
 {
 	printf("usage: %s [-n interrupts of each kind (default %d)]\n"
 	       "          [-p nice of the busy thread (default %d)]\n"
-	       "          [-s time slice of the vCPU thread in us, 0 for the default (default %d)]\n",
-	       name, DEFAULT_NR_IRQS, DEFAULT_NICE, DEFAULT_SLICE_US);
+	       "          [-s time slice of the vCPU thread in us, 0 for the default (default %d)]\n"
+	       "          [-b time slice of the busy thread in us, 0 for the default (default %d)]\n",
+	       name, DEFAULT_NR_IRQS, DEFAULT_NICE, DEFAULT_SLICE_US, DEFAULT_BUSY_SLICE_US);
 }
 
 int main(int argc, char *argv[])
 {
 	int nr_irqs = DEFAULT_NR_IRQS, nice = DEFAULT_NICE, opt;
-	int slice_us = DEFAULT_SLICE_US;
+	int slice_us = DEFAULT_SLICE_US, busy_slice_us = DEFAULT_BUSY_SLICE_US;
 
-	while ((opt = getopt(argc, argv, "hn:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:hn:p:s:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_irqs = atoi_positive("Interrupts of each kind", optarg);
@@ -393,6 +425,9 @@ int main(int argc, char *argv[])
 			break;
 		case 's':
 			slice_us = atoi_non_negative("Slice", optarg);
+			break;
+		case 'b':
+			busy_slice_us = atoi_non_negative("Busy slice", optarg);
 			break;
 		case 'h':
 			help(argv[0]);
@@ -410,6 +445,6 @@ int main(int argc, char *argv[])
 	ksft_set_plan(2);
 	test_abi();
 	ksft_test_result_pass("abi: urgent accepted on assignment, invalid uses rejected\n");
-	test_latency(nr_irqs, nice, slice_us);
+	test_latency(nr_irqs, nice, slice_us, busy_slice_us);
 	ksft_finished();
 }
