@@ -88,23 +88,6 @@ static uint64_t nr_latched;	/* periodic: pending in the IRR at the stop */
 static uint64_t nr_watchdog;	/* watchdog interrupts handled */
 static uint64_t wait_want;	/* the count the guest waits for */
 
-/*
- * HLT with interrupts enabled, at a known address, so that the handlers can
- * tell an interrupt that woke the HLT (saved RIP after it) from one whose
- * saved RIP is still on it.
- */
-static uint64_t hlt_rip;
-
-static noinline void guest_sti_hlt(void)
-{
-	asm volatile("lea 1f(%%rip), %%rax\n\t"
-		     "mov %%rax, %0\n\t"
-		     "sti\n\t"
-		     "1: hlt\n\t"
-		     "cli"
-		     : "=m"(hlt_rip) : : "rax", "memory");
-}
-
 static void guest_timer_handler(struct ex_regs *regs)
 {
 	uint64_t now = rdtsc();
@@ -129,7 +112,7 @@ static void guest_timer_handler(struct ex_regs *regs)
 		nr_early++;
 	if (n <= MAX_IRQS)
 		lateness[n - 1] = late;
-	if (regs->rip == READ_ONCE(hlt_rip))
+	if (regs->rip == READ_ONCE(guest_hlt_rip))
 		nr_on_hlt++;
 	WRITE_ONCE(nr_irqs, n);
 	x2apic_write_reg(APIC_EOI, 0);
@@ -225,19 +208,8 @@ struct run {
 static void *vcpu_thread(void *arg)
 {
 	struct run *r = arg;
-	struct ucall uc;
 
-	vcpu_run(r->vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(r->vcpu, KVM_EXIT_IO);
-	switch (get_ucall(r->vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
+	vcpu_run_expect_done(r->vcpu);
 	WRITE_ONCE(r->done, true);
 	return NULL;
 }

@@ -103,29 +103,13 @@ static uint64_t loop_wakeups;		/* target: returns from its HLT */
 static bool vcpu_ready[NR_VCPUS];
 static bool test_done;
 
-/*
- * HLT with interrupts enabled, at a known address: a handler whose saved
- * RIP is hlt_rip interrupted the HLT without completing it.
- */
-static uint64_t hlt_rip;
-
-static noinline void guest_sti_hlt(void)
-{
-	asm volatile("lea 1f(%%rip), %%rax\n\t"
-		     "mov %%rax, %0\n\t"
-		     "sti\n\t"
-		     "1: hlt\n\t"
-		     "cli"
-		     : "=m"(hlt_rip) : : "rax", "memory");
-}
-
 /* Counts a wakeup; returns false if the target was not halted. */
 static bool account_wakeup(struct ex_regs *regs, uint64_t *on_hlt_count)
 {
 	if (!in_hlt)
 		return false;
 	/* With the saved RIP on the HLT, the vCPU will halt again. */
-	if (regs->rip == READ_ONCE(hlt_rip))
+	if (regs->rip == READ_ONCE(guest_hlt_rip))
 		(*on_hlt_count)++;
 	else
 		in_hlt = false;
@@ -269,20 +253,7 @@ static bool *bool_of(struct test *t, bool *gva)
 
 static void *vcpu_fn(void *arg)
 {
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected ucall %lu", vcpu->id, uc.cmd);
-	}
+	vcpu_run_expect_done(arg);
 	return NULL;
 }
 

@@ -111,19 +111,6 @@ static uint64_t nudges_sent;
 static uint64_t nudges_handled;
 static bool test_done;
 
-/* HLT at a known address: see the handlers. */
-static uint64_t hlt_rip;
-
-static noinline void guest_sti_hlt(void)
-{
-	asm volatile("lea 1f(%%rip), %%rax\n\t"
-		     "mov %%rax, %0\n\t"
-		     "sti\n\t"
-		     "1: hlt\n\t"
-		     "cli"
-		     : "=m"(hlt_rip) : : "rax", "memory");
-}
-
 static void apic_enable(void)
 {
 	if (is_x2apic)
@@ -182,7 +169,7 @@ static void guest_ipi_handler(struct ex_regs *regs)
 		n = received[p];
 		if (n < MAX_IPIS)
 			latency[p][n] = now - READ_ONCE(send_tsc);
-		if (regs->rip == READ_ONCE(hlt_rip))
+		if (regs->rip == READ_ONCE(guest_hlt_rip))
 			on_hlt[p]++;
 		WRITE_ONCE(received[p], n + 1);
 	}

@@ -238,20 +238,7 @@ static void *sender_fn(void *arg)
 
 static void *vcpu_fn(void *arg)
 {
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected ucall %lu", vcpu->id, uc.cmd);
-	}
+	vcpu_run_expect_done(arg);
 	return NULL;
 }
 

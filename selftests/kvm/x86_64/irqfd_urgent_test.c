@@ -102,16 +102,6 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(set), &set),
-		    "cannot pin a thread to CPU %d", cpu);
-}
-
 static void check_einval(struct kvm_vm *vm, uint32_t gsi, int fd,
 			 uint32_t flags, int resamplefd, const char *what)
 {
@@ -186,7 +176,7 @@ static void *busy_fn(void *arg)
 {
 	struct latency_test *t = arg;
 
-	pin_self(t->cpu_a);
+	kvm_pin_this_task_to_pcpu(t->cpu_a);
 	TEST_ASSERT(!setpriority(PRIO_PROCESS, gettid(), t->nice),
 		    "setpriority(%d) failed", t->nice);
 	if (t->busy_slice_us)
@@ -199,22 +189,11 @@ static void *busy_fn(void *arg)
 static void *vcpu_fn(void *arg)
 {
 	struct latency_test *t = arg;
-	struct ucall uc;
 
-	pin_self(t->cpu_a);
+	kvm_pin_this_task_to_pcpu(t->cpu_a);
 	if (t->slice_us)
 		set_slice(t->slice_us);
-	vcpu_run(t->vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(t->vcpu, KVM_EXIT_IO);
-	switch (get_ucall(t->vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
+	vcpu_run_expect_done(t->vcpu);
 	return NULL;
 }
 
@@ -335,7 +314,7 @@ static bool test_latency(int nr_irqs, int nice, int slice_us, int busy_slice_us)
 	urgent = calloc(nr_irqs, sizeof(*urgent));
 	TEST_ASSERT(plain && urgent, "out of memory");
 
-	pin_self(t.cpu_b);
+	kvm_pin_this_task_to_pcpu(t.cpu_b);
 	pthread_create(&busy, NULL, busy_fn, &t);
 	pthread_create(&vcpu_thread, NULL, vcpu_fn, &t);
 	/*

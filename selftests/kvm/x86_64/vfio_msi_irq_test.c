@@ -316,20 +316,7 @@ static void run_subtest(int target, uint64_t nr_irqs)
 
 static void *vcpu_fn(void *arg)
 {
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected ucall %lu", vcpu->id, uc.cmd);
-	}
+	vcpu_run_expect_done(arg);
 	return NULL;
 }
 
