@@ -19,6 +19,9 @@ expect() { # FIXTURE WANTED-SIGNATURE ("" = not retried)
 expect shutdown.log "KVM_EXIT_SHUTDOWN"
 expect eintr-pread.log "EINTR in a host syscall"
 expect apic-bus-clock-skew.log "TCG clock skew in apic_bus_clock_test's frequency measurement"
+expect pir-fault-loop.log "endless fault loop of the nested vCPU"
+expect pir-frozen-cpu.log "a CPU frozen in the nested guest (no timer interrupt in 200 ms)"
+expect pir-duplicate.log ""
 expect stale-errno.log ""
 expect count-mismatch.log ""
 [ $failures -eq 0 ] && echo "runner_test: all passed" || { echo "runner_test: $failures failed"; exit 1; }
