@@ -40,8 +40,7 @@
  * was 4.9; with the default 1.5 ms slice of a 2-CPU guest it was about 1,
  * because the urgent path's cost under emulation (a workqueue wake-up, a
  * reschedule IPI and a nested VMRUN, about 1 ms) is then as long as the
- * slice it saves: that case is reported, not asserted.  On hardware the
- * path costs microseconds.
+ * slice it saves: that case is reported, not asserted.
  */
 #include <pthread.h>
 #include <sched.h>

@@ -37,7 +37,9 @@
  * on request, so that the loop under test makes no APIC accesses otherwise.
  * A target whose guest code stands still while nearly every exit injects a
  * page fault is stuck on one faulting instruction, not waiting for an
- * interrupt: the test says "emulator artefact: endless fault loop".
+ * interrupt: the test says "emulator artefact: endless fault loop".  A
+ * host CPU whose timer interrupt count stood still for 200 ms is named as
+ * stuck: whatever vCPU it runs makes no progress either.
  */
 #include <pthread.h>
 #include <sched.h>
