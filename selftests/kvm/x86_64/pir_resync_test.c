@@ -37,7 +37,9 @@
  * on request, so that the loop under test makes no APIC accesses otherwise.
  * A target whose guest code stands still while nearly every exit injects a
  * page fault is stuck on one faulting instruction, not waiting for an
- * interrupt: the test says "emulator artefact: endless fault loop".  A
+ * interrupt: the test says "emulator artefact: endless fault loop", for
+ * the target and for each IPI sender, and whether the overdue IPI was sent
+ * at all.  A
  * host CPU whose timer interrupt count stood still for 200 ms is named as
  * stuck: whatever vCPU it runs makes no progress either.
  */
@@ -294,10 +296,37 @@ static void report_frozen_cpus(const char *loc0, const char *loc1)
 	}
 }
 
+/*
+ * A vCPU whose guest code stands still while (nearly) every exit injects a
+ * page fault is not waiting for anything: it re-executes one faulting
+ * instruction forever.  QEMU TCG's emulated SVM does that now and then,
+ * when it resumes a nested guest with the L1 host's registers; print a
+ * fixed line that a harness can match.
+ */
+static void report_fault_loop(const char *who, uint64_t exits, uint64_t faults)
+{
+	if (exits >= 100 && faults * 10 >= exits * 9)
+		pr_info("emulator artefact: endless fault loop: %s stopped while %lu of its %lu exits in 200 ms injected a page fault\n",
+			who, faults, exits);
+}
+
+/* Exits and injected page faults of each IPI-sending vCPU. */
+static void read_sender_stats(uint64_t *exits, uint64_t *faults)
+{
+	int v;
+
+	for (v = 1; v <= nr_ipi_vcpus; v++) {
+		__vcpu_get_stat(vcpus[v], "exits", &exits[v], 1);
+		__vcpu_get_stat(vcpus[v], "pf_guest", &faults[v], 1);
+	}
+}
+
 static void dump_target(void)
 {
 	char loc0[256], res0[256], loc1[256], res1[256];
 	uint64_t counted0 = 0, counted1 = 0, injected = 0, exits = 0, faults = 0;
+	uint64_t sender_exits0[MAX_IPI_VCPUS + 1] = {}, sender_faults0[MAX_IPI_VCPUS + 1] = {};
+	uint64_t sender_exits1[MAX_IPI_VCPUS + 1] = {}, sender_faults1[MAX_IPI_VCPUS + 1] = {};
 	static uint64_t before[MAX_STATS], after[MAX_STATS];
 	static bool dumped;
 	uint64_t spins0 = guest_u64(&spins), halts0 = guest_u64(&halts);
@@ -314,9 +343,11 @@ static void dump_target(void)
 	for (i = 0; i < 256; i++)
 		counted0 += READ_ONCE(g_received[TARGET][i]);
 	n = read_all_stats(before);
+	read_sender_stats(sender_exits0, sender_faults0);
 	read_cpu_irqs(loc0, res0, sizeof(loc0));
 	usleep(200000);
 	read_all_stats(after);
+	read_sender_stats(sender_exits1, sender_faults1);
 	for (i = 0; i < 256; i++)
 		counted1 += READ_ONCE(g_received[TARGET][i]);
 	read_cpu_irqs(loc1, res1, sizeof(loc1));
@@ -356,16 +387,24 @@ static void dump_target(void)
 	if (injected && counted1 == counted0 && guest_u64(&spins) != spins0)
 		pr_info("the target ran and KVM injected %lu interrupts into it in 200 ms, but its handler took none: %s\n",
 			injected, "the injected events were lost on the way into the guest");
+	if (guest_u64(&spins) == spins0)
+		report_fault_loop("the target's guest loop", exits, faults);
 	/*
-	 * A guest loop that stands still while (nearly) every exit injects a
-	 * page fault is not waiting for an interrupt: the vCPU re-executes
-	 * one faulting instruction forever.  QEMU TCG's emulated SVM does
-	 * that now and then, when it resumes the nested guest with the L1
-	 * host's registers; print a fixed line that a harness can match.
+	 * A sender counts an IPI as sent once its ICR write has completed:
+	 * sent == counted means the next IPI was never sent (the sender is
+	 * stuck before or in that write), sent > counted that it was sent
+	 * and has not arrived.
 	 */
-	if (guest_u64(&spins) == spins0 && exits >= 100 && faults * 10 >= exits * 9)
-		pr_info("emulator artefact: endless fault loop: the target's guest loop stopped while %lu of its %lu exits in 200 ms injected a page fault\n",
-			faults, exits);
+	for (i = 1; i <= nr_ipi_vcpus; i++) {
+		char who[32];
+
+		pr_info("vCPU %d: %lu IPIs sent, target counted %lu; %lu exits, %lu page faults injected in 200 ms\n",
+			i, guest_u64(&ipis_sent[i]), READ_ONCE(g_received[TARGET][IPI_VECTOR(i)]),
+			sender_exits1[i] - sender_exits0[i], sender_faults1[i] - sender_faults0[i]);
+		snprintf(who, sizeof(who), "IPI sender vCPU %d", i);
+		report_fault_loop(who, sender_exits1[i] - sender_exits0[i],
+				  sender_faults1[i] - sender_faults0[i]);
+	}
 	for (i = 0; i < 256; i++)
 		if (READ_ONCE(g_received[TARGET][i]))
 			pr_info("target counted %lu of vector 0x%x\n",
