@@ -35,7 +35,7 @@
  * yield succeed (urgent_yield); and, when the busy thread's slice is at
  * least RATIO_MIN_BUSY_SLICE_US, the median plain latency is at least
  * MIN_SPEEDUP times the median urgent one.  Measured in the lab (QEMU TCG,
- * nested SVM, 11 runs) with the defaults: plain p50 19.0-19.4 ms, urgent
+ * nested SVM, 11 runs) with the defaults: plain p50 19.0-19.6 ms, urgent
  * p50 1.2-1.3 ms, a ratio of 14.5-15.9.  With a 5 ms busy slice the ratio
  * was 4.9; with the default 1.5 ms slice of a 2-CPU guest it was about 1,
  * because the urgent path's cost under emulation (a workqueue wake-up, a
