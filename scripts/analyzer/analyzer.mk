@@ -35,7 +35,7 @@ AN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer
 $(AN_OUT)/irqpath-asan: $(addprefix $(AN_SRC)/,$(AN_CORE:%=%.c) main.c) $(AN_HDRS) | $(AN_OUT)
 	$(AN_CLANG) $(AN_CFLAGS) $(AN_SAN) -o $@ $(filter %.c,$^) $(AN_LIBS)
 $(AN_OUT)/irqpath-fuzz: $(addprefix $(AN_SRC)/,$(AN_CORE:%=%.c) fuzz.c) $(AN_HDRS) | $(AN_OUT)
-	$(AN_CLANG) $(AN_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	$(AN_CLANG) $(AN_CFLAGS) -DIRQPATH_FUZZ -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 		-o $@ $(filter %.c,$^) $(AN_LIBS)
 
 PLUGIN_DIR ?= $(HOME)/.local/lib/traceevent/plugins
