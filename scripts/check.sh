@@ -9,7 +9,8 @@
 #   scripts  unit tests of scripts/ and of the trace analyzer
 #            (scripts/tests/: *_test.sh, test_*.py)
 #   kernel   the lab kernel of the series and of the base, same config
-#   lab      one boot of the patched kernel: KUnit, the lab scenarios with
+#   lab      the runner's restart of a guest that stops (restart-check.sh);
+#            one boot of the patched kernel: KUnit, the lab scenarios with
 #            a trace-cmd recording, and the whole upstream x86 KVM selftest
 #            suite; one boot of the base kernel with the same suite (its
 #            result is cached per base kernel, test binaries and plan);
@@ -104,6 +105,11 @@ awk '$1 == "test" { print $2 }' "$LAB/suite.plan" >"$LAB/suite-tests"
 	awk 'NR == FNR { if ($1 == "test" || $1 == "trace" || $1 == "tracesh") seen[$2] = 1; next }
 	     !($1 == "test" && seen[$2])' "$IRQPATH_ROOT/scripts/lab/plans/lab.plan" "$LAB/suite.plan"
 } >"$LAB/check.plan"
+# The lab's own safety net first: a guest that stops is restarted at the
+# step it stopped in (scripts/lab/run.sh), on the base kernel.
+check "lab: a guest that stops making progress is restarted where it stopped" \
+	bash "$IRQPATH_ROOT/scripts/lab/restart-check.sh" "$LAB/base/bzImage" \
+	"$LAB/initramfs.cpio" "$LAB/restart-check"
 limit=${IRQPATH_SUITE_TIMEOUT:-1800}
 log "lab: patched kernel, $(grep -c '^test\|^trace' "$LAB/check.plan") steps (console: $LAB/check-patched/console.log)"
 if timed "lab: boot + suite, patched" bash "$IRQPATH_ROOT/scripts/lab/run.sh" "$LAB/patched/bzImage" \

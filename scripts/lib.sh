@@ -75,8 +75,8 @@ need_host_pkgs() {
 	need_pkg "${IRQPATH_HOST_PKGS[@]}"
 }
 
-# The Debian version of the base package, e.g. 6.12.117-1~deb12u1, and the
-# upstream version it carries, e.g. 6.12.117.
+# The Debian version of the base package, e.g. 6.12.118-1~deb12u1, and the
+# upstream version it carries, e.g. 6.12.118.
 base_pkg_version() {
 	dpkg-query -W -f='${Version}' "$IRQPATH_SRCPKG" 2>/dev/null
 }

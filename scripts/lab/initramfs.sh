@@ -7,8 +7,8 @@
 #
 # Contents: busybox (static), trace-cmd with the shared libraries ldd lists
 # and libtraceevent's plugins, the KVM selftests from SELFTESTS_DIR under
-# /selftests, and scripts/lab/guest/{init,runner}.  The per-run plan is a
-# second, small archive that scripts/lab/run.sh appends (the kernel unpacks
+# /selftests, and scripts/lab/guest/{init,runner,flush}.  The per-run plan
+# is a second, small archive that scripts/lab/run.sh appends (the kernel unpacks
 # concatenated archives in order).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -26,6 +26,7 @@ install -m 755 /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$IRQPATH_ROOT/scripts/lab/guest/init" "$root/init"
 install -m 755 "$IRQPATH_ROOT/scripts/lab/guest/runner" "$root/irqpath/runner"
+install -m 755 "$IRQPATH_ROOT/scripts/lab/guest/flush" "$root/irqpath/flush"
 mkdir -p "$root/irqpath/checks"
 install -m 755 "$IRQPATH_ROOT"/scripts/lab/guest/checks/*.sh "$root/irqpath/checks/"
 

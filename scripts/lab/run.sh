@@ -9,14 +9,33 @@
 # interrupt remapping (intremap=on), QEMU's edu device (an MSI-capable PCI
 # device for vfio-pci), 2 vCPUs of "-cpu max" (AMD SVM with nested paging,
 # so kvm_amd runs real KVM inside), 2 GiB.  The console goes to
-# OUTDIR/console.log.  Results come back on a raw virtio disk that the
-# guest writes as a tar archive; they are unpacked into OUTDIR.
+# OUTDIR/console.log, the guest's heartbeat (second serial port) to
+# OUTDIR/heartbeat.log.  The guest appends each step's results to a raw
+# virtio disk as tar archives (scripts/lab/guest/flush); they are unpacked
+# into OUTDIR.
 #
-# Exit status: 0 when the guest wrote its results, 1 otherwise.  A guest
-# that outlives TIMEOUT_SECS (default 1500) is killed and the console's
-# tail printed.  A run that ends with no results and no panic on the
-# console (QEMU's silent guest reset, see README) is booted again once, and
-# the retry is reported in OUTDIR/boot-retries.
+# A guest that stops making progress is restarted where it stopped.  Under
+# TCG the whole guest now and then freezes (seen once in a base-kernel
+# suite run: no console line for 30 minutes, after hyperv_svm_test), and
+# QEMU now and then exits 0 with no panic and no results (a silent guest
+# reset).  Either ends this boot; the results of the steps it finished are
+# kept, and the next boot runs the plan from the step that was in
+# progress.  A step is restarted at most IRQPATH_STEP_RESTARTS times
+# (default 1); when it stops the guest once more it is reported as
+# "not ok ... # TIMEOUT" and the plan goes on after it.  Every restart is
+# reported in OUTDIR/tap.txt ("# retry ...") with its reason and the boot
+# that ran it.  What counts as no progress:
+#   - no heartbeat line for IRQPATH_HEARTBEAT_STALL seconds (default 90;
+#     the guest writes one every 5 s), or none within IRQPATH_BOOT_WAIT
+#     seconds of the start (default 300);
+#   - a step still running IRQPATH_STEP_MARGIN seconds (default 60) past
+#     its own limit, by the guest's clock: the runner kills a step at its
+#     limit, so the guest could not.
+# A kernel panic is never restarted.
+#
+# Exit status: 0 when every step of the plan has a result in OUTDIR/tap.txt,
+# 1 otherwise (panic, QEMU failure, or TIMEOUT_SECS, default 1500, spent
+# over all boots; the results so far are still unpacked into OUTDIR).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -25,24 +44,49 @@ initrd=${2:?}
 plan=${3:?}
 out=${4:?}
 limit=${5:-1500}
+hb_stall=${IRQPATH_HEARTBEAT_STALL:-90}
+boot_wait=${IRQPATH_BOOT_WAIT:-300}
+step_margin=${IRQPATH_STEP_MARGIN:-60}
+max_restarts=${IRQPATH_STEP_RESTARTS:-1}
 need_cmd qemu-system-x86_64 qemu-system-x86
 need_cmd cpio cpio
 for f in "$kernel" "$initrd" "$plan"; do [ -r "$f" ] || die "missing $f"; done
 
 rm -rf "$out"; mkdir -p "$out"
-# The plan travels as a second archive appended to the initramfs.
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/irqpath"
-cp "$plan" "$stage/irqpath/plan"
-cp "$initrd" "$out/.initrd"
-(cd "$stage" && find . | cpio -o -H newc --owner 0:0 --quiet) >>"$out/.initrd"
+: >"$out/tap.txt"
+: >"$out/times.txt"
 
-boot() {
+# The plan's steps, numbered as the runner numbers them: "N NAME".
+awk '$1 == "test" || $1 == "trace" || $1 == "sh" || $1 == "tracesh" { print ++n, $2 }' \
+	"$plan" >"$stage/steps"
+total=$(wc -l <"$stage/steps")
+step_name() { awk -v n="$1" '$1 == n { print $2 }' "$stage/steps"; }
+
+# The initramfs of a boot that starts at step $1: the plan from there on
+# (with the KUnit step, which only copies the boot's report) travels as a
+# second archive appended to the image.
+make_initrd() {
+	rm -rf "$stage/root"; mkdir -p "$stage/root/irqpath"
+	{
+		echo "start $1"
+		awk -v first="$1" '
+			$1 == "test" || $1 == "trace" || $1 == "sh" || $1 == "tracesh" { if (++n >= first) print; next }
+			$1 == "kunit" { print }' "$plan"
+	} >"$stage/root/irqpath/plan"
+	cp "$initrd" "$out/.initrd"
+	(cd "$stage/root" && find . | cpio -o -H newc --owner 0:0 --quiet) >>"$out/.initrd"
+}
+
+# Boot once; watch the heartbeat.  Sets $verdict: "done" (QEMU exited by
+# itself), "stall: WHY" or "timeout", and $qemu_rc.
+boot() { # CONSOLE TIME_LEFT
+	local console=$1 left=$2 qpid t0 now hb_size=0 hb_new hb_seen=0 hb_last last
 	truncate -s 0 "$out/results.img"
 	truncate -s 1600M "$out/results.img"
-	local t0 rc=0
+	: >"$out/heartbeat.log"
 	t0=$(date +%s)
-	timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
+	qemu-system-x86_64 \
 		-accel tcg -cpu max -smp 2 -m 2G \
 		-machine q35,kernel-irqchip=split \
 		-device intel-iommu,intremap=on \
@@ -50,39 +94,129 @@ boot() {
 		-kernel "$kernel" -initrd "$out/.initrd" \
 		-append "console=ttyS0,115200 panic=-1 tsc=reliable intel_iommu=on kvm_amd.nested=1 ${IRQPATH_CMDLINE:-}" \
 		-drive file="$out/results.img",format=raw,if=virtio,cache=unsafe \
-		-display none -monitor none -serial file:"$out/console.log" \
-		-no-reboot </dev/null >"$out/qemu.log" 2>&1 || rc=$?
-	echo $(( $(date +%s) - t0 )) >"$out/boot-seconds"
-	return $rc
+		-display none -monitor none \
+		-serial file:"$console" -serial file:"$out/heartbeat.log" \
+		-no-reboot </dev/null >"$out/qemu.log" 2>&1 &
+	qpid=$!
+	hb_last=$t0
+	verdict=done
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 2
+		now=$(date +%s)
+		if [ $((now - t0)) -ge "$left" ]; then
+			verdict=timeout
+		else
+			hb_new=$(stat -c %s "$out/heartbeat.log")
+			if [ "$hb_new" -ne "$hb_size" ]; then
+				hb_size=$hb_new hb_seen=1 hb_last=$now
+			fi
+			# "UPTIME [N NAME SECS START]": the step in progress.
+			last=$(tr -d '\r' <"$out/heartbeat.log" | tail -n 1)
+			if [ $hb_seen -eq 0 ] && [ $((now - t0)) -ge "$boot_wait" ]; then
+				verdict="stall: no heartbeat within ${boot_wait} s of the boot"
+			elif [ $hb_seen -eq 1 ] && [ $((now - hb_last)) -ge "$hb_stall" ]; then
+				verdict="stall: the guest froze, no heartbeat for ${hb_stall} s"
+			elif echo "$last" | awk -v m="$step_margin" \
+					'NF == 5 && $1 - $5 > $4 + m { found = 1 } END { exit !found }'; then
+				verdict="stall: step $(echo "$last" | cut -d' ' -f2,3) still ran ${step_margin} s past its limit of $(echo "$last" | cut -d' ' -f4) s"
+			fi
+		fi
+		if [ "$verdict" != done ]; then
+			kill -TERM "$qpid" 2>/dev/null
+			for _ in 1 2 3 4 5; do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
+			kill -KILL "$qpid" 2>/dev/null || true
+			break
+		fi
+	done
+	qemu_rc=0
+	wait "$qpid" || qemu_rc=$?
+	echo $(( $(date +%s) - t0 )) >>"$out/boot-seconds"
 }
 
-tries=0
+# Unpack boot $1's results disk and add it to OUTDIR: tap.txt and times.txt
+# are appended, every other file replaces its earlier copy.  Prints the
+# number of the last step the boot finished (0: none).
+merge() { # BOOT FIRST_STEP
+	local dir=$stage/boot$1
+	rm -rf "$dir"; mkdir -p "$dir"
+	tar -xif "$out/results.img" -C "$dir" 2>/dev/null || true
+	touch "$dir/tap.txt" "$dir/times.txt"
+	cat "$dir/tap.txt" >>"$out/tap.txt"
+	cat "$dir/times.txt" >>"$out/times.txt"
+	rm "$dir/tap.txt" "$dir/times.txt"
+	cp -a "$dir/." "$out/"
+	awk -v s="$2" 'BEGIN { last = s - 1 }
+		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? $3 : $2; if (n > last) last = n }
+		END { print last }' "$out/tap.txt"
+}
+
+t_start=$(date +%s)
+first=1
+nboot=0
+declare -A restarts=()
 while :; do
-	rc=0
-	boot || rc=$?
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-		printf 'lab: TIMEOUT: the guest ran past %s s; console tail (%s):\n' "$limit" "$out/console.log" >&2
-		tail -n 40 "$out/console.log" >&2
-		exit 1
+	nboot=$((nboot + 1))
+	make_initrd "$first"
+	console=$out/console.log
+	[ $nboot -eq 1 ] || console=$out/console.boot$nboot.log
+	boot "$console" $((limit - ($(date +%s) - t_start)))
+	if [ $nboot -gt 1 ]; then
+		printf '\n==== irqpath-lab: boot %d, from step %d ====\n' "$nboot" "$first" >>"$out/console.log"
+		cat "$console" >>"$out/console.log"; rm -f "$console"
 	fi
-	[ $rc -eq 0 ] || { cat "$out/qemu.log" >&2; die "qemu exited $rc"; }
-	# QEMU exits 0 when it is killed by a signal: that is not the guest.
-	if grep -q 'terminating on signal' "$out/qemu.log"; then
-		cat "$out/qemu.log" >&2
-		die "qemu was killed from outside"
-	fi
-	if tar xf "$out/results.img" -C "$out" 2>/dev/null && [ -f "$out/tap.txt" ]; then
+	done_upto=$(merge "$nboot" "$first")
+	if grep -q '^1\.\.' "$out/tap.txt"; then
 		break
 	fi
-	if grep -q 'Kernel panic' "$out/console.log" || [ $tries -ge 1 ]; then
-		printf 'lab: no results from the guest; console tail (%s):\n' "$out/console.log" >&2
+	if [ "$verdict" = timeout ]; then
+		printf 'lab: TIMEOUT: the guest ran past %s s in all; console tail (%s):\n' "$limit" "$out/console.log" >&2
 		tail -n 40 "$out/console.log" >&2
 		exit 1
 	fi
-	tries=$((tries + 1))
-	cp "$out/console.log" "$out/console.try$tries.log"
-	echo "boot retry $tries: QEMU exited 0 with no results and no panic (silent guest reset)" |
-		tee -a "$out/boot-retries" >&2
+	if grep -q 'Kernel panic' "$out/console.log"; then
+		printf 'lab: kernel panic; console tail (%s):\n' "$out/console.log" >&2
+		tail -n 40 "$out/console.log" >&2
+		exit 1
+	fi
+	if [ "$verdict" = done ]; then
+		[ "$qemu_rc" -eq 0 ] || { cat "$out/qemu.log" >&2; die "qemu exited $qemu_rc"; }
+		# QEMU exits 0 when it is killed by a signal: that is not the guest.
+		if grep -q 'terminating on signal' "$out/qemu.log"; then
+			cat "$out/qemu.log" >&2
+			die "qemu was killed from outside"
+		fi
+		why="QEMU exited 0 with no panic before the plan's end (a silent guest reset)"
+	else
+		why=${verdict#stall: }
+	fi
+	first=$((done_upto + 1))
+	if [ "$first" -gt "$total" ]; then
+		# Every step reported; only the final archive (dmesg) is missing.
+		echo "# retry 0 of (end): boot $nboot stopped after the last step: $why; its dmesg.txt is missing" >>"$out/tap.txt"
+		echo "1..$total" >>"$out/tap.txt"
+		break
+	fi
+	name=$(step_name "$first")
+	restarts[$first]=$(( ${restarts[$first]:-0} + 1 ))
+	if [ "${restarts[$first]}" -le "$max_restarts" ]; then
+		echo "# retry ${restarts[$first]} of $name: emulator artefact ($why), boot $((nboot + 1)) runs the plan again from step $first" |
+			tee -a "$out/tap.txt" >&2
+	else
+		echo "lab: $name stopped the guest again ($why): reported as a TIMEOUT, the plan goes on" >&2
+		echo "not ok $first $name # TIMEOUT the guest stopped in this step $((max_restarts + 1)) times, the last: $why" >>"$out/tap.txt"
+		echo "$name 0.0 137 $max_restarts" >>"$out/times.txt"
+		first=$((first + 1))
+		if [ "$first" -gt "$total" ]; then
+			echo "1..$total" >>"$out/tap.txt"
+			break
+		fi
+	fi
+done
+# A step the host restarted: its retries column counts the restarts too.
+for s in "${!restarts[@]}"; do
+	name=$(step_name "$s")
+	awk -v n="$name" -v r="${restarts[$s]}" '$1 == n && NF == 4 && !($2 == "0.0" && $3 == 137) { $4 += r } { print }' \
+		"$out/times.txt" >"$stage/times" && cp "$stage/times" "$out/times.txt"
 done
 rm -f "$out/results.img" "$out/.initrd"
 exit 0
