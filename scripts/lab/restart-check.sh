@@ -60,6 +60,12 @@ for s in first freeze_once overrun_once last; do
 		echo "FAILED: $s's log did not come back"; failures=$((failures + 1))
 	fi
 done
+if [ -s "$out/boot-retries" ]; then
+	echo "FAILED: a stop was charged to no step:"; sed 's/^/  /' "$out/boot-retries"
+	failures=$((failures + 1))
+else
+	echo "ok: every stop was charged to the step that was running"
+fi
 boots=$(wc -l <"$out/boot-seconds")
 if [ "$boots" -eq 5 ]; then
 	echo "ok: 5 boots ($(paste -sd+ "$out/boot-seconds") s)"

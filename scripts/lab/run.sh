@@ -31,7 +31,12 @@
 #   - a step still running IRQPATH_STEP_MARGIN seconds (default 60) past
 #     its own limit, by the guest's clock: the runner kills a step at its
 #     limit, so the guest could not.
-# A kernel panic is never restarted.
+# A guest that stops outside a step (booting, or writing results between
+# steps) is restarted at the first step without a result, charged to no
+# step, at most IRQPATH_BOOT_RESTARTS times (default 2); each such restart
+# is noted in OUTDIR/boot-retries.  A kernel panic is never restarted.
+# A step's result counts only once the guest's verdict file for it came
+# back whole (see scripts/lab/guest/flush).
 #
 # Exit status: 0 when every step of the plan has a result in OUTDIR/tap.txt,
 # 1 otherwise (panic, QEMU failure, or TIMEOUT_SECS, default 1500, spent
@@ -48,12 +53,15 @@ hb_stall=${IRQPATH_HEARTBEAT_STALL:-90}
 boot_wait=${IRQPATH_BOOT_WAIT:-300}
 step_margin=${IRQPATH_STEP_MARGIN:-60}
 max_restarts=${IRQPATH_STEP_RESTARTS:-1}
+max_boot_restarts=${IRQPATH_BOOT_RESTARTS:-2}
 need_cmd qemu-system-x86_64 qemu-system-x86
 need_cmd cpio cpio
 for f in "$kernel" "$initrd" "$plan"; do [ -r "$f" ] || die "missing $f"; done
 
 rm -rf "$out"; mkdir -p "$out"
-stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
+stage=$(mktemp -d)
+qpid=
+trap 'if [ -n "$qpid" ]; then kill -KILL "$qpid" 2>/dev/null || true; fi; rm -rf "$stage"' EXIT
 : >"$out/tap.txt"
 : >"$out/times.txt"
 
@@ -78,10 +86,27 @@ make_initrd() {
 	(cd "$stage/root" && find . | cpio -o -H newc --owner 0:0 --quiet) >>"$out/.initrd"
 }
 
+# The last complete heartbeat line: "UPTIME" between steps, "UPTIME N NAME
+# SECS START" during step N.  The UART delivers a line in pieces, so a last
+# line without its newline is not read yet.
+heartbeat() {
+	local hb=$out/heartbeat.log
+	[ -s "$hb" ] || return 0
+	if [ "$(tail -c 1 "$hb" | od -An -tx1 | tr -d ' \n')" = 0a ]; then
+		tail -n 1 "$hb"
+	else
+		tail -n 2 "$hb" | head -n 1
+	fi | tr -d '\r' | awk '
+		$1 !~ /^[0-9]+\.[0-9]+$/ { exit }
+		NF == 1 { print; exit }
+		NF == 5 && $2 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ && $5 ~ /^[0-9]+\.[0-9]+$/ { print }'
+}
+
 # Boot once; watch the heartbeat.  Sets $verdict: "done" (QEMU exited by
-# itself), "stall: WHY" or "timeout", and $qemu_rc.
+# itself), "stall: WHY" or "timeout"; $qemu_rc; and $inprog, the step that
+# was running when the boot ended (empty: none).
 boot() { # CONSOLE TIME_LEFT
-	local console=$1 left=$2 qpid t0 now hb_size=0 hb_new hb_seen=0 hb_last last
+	local console=$1 left=$2 t0 now hb_size=0 hb_new hb_seen=0 hb_last last
 	truncate -s 0 "$out/results.img"
 	truncate -s 1600M "$out/results.img"
 	: >"$out/heartbeat.log"
@@ -110,8 +135,7 @@ boot() { # CONSOLE TIME_LEFT
 			if [ "$hb_new" -ne "$hb_size" ]; then
 				hb_size=$hb_new hb_seen=1 hb_last=$now
 			fi
-			# "UPTIME [N NAME SECS START]": the step in progress.
-			last=$(tr -d '\r' <"$out/heartbeat.log" | tail -n 1)
+			last=$(heartbeat)
 			if [ $hb_seen -eq 0 ] && [ $((now - t0)) -ge "$boot_wait" ]; then
 				verdict="stall: no heartbeat within ${boot_wait} s of the boot"
 			elif [ $hb_seen -eq 1 ] && [ $((now - hb_last)) -ge "$hb_stall" ]; then
@@ -122,7 +146,7 @@ boot() { # CONSOLE TIME_LEFT
 			fi
 		fi
 		if [ "$verdict" != done ]; then
-			kill -TERM "$qpid" 2>/dev/null
+			kill -TERM "$qpid" 2>/dev/null || true
 			for _ in 1 2 3 4 5; do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
 			kill -KILL "$qpid" 2>/dev/null || true
 			break
@@ -130,29 +154,55 @@ boot() { # CONSOLE TIME_LEFT
 	done
 	qemu_rc=0
 	wait "$qpid" || qemu_rc=$?
+	qpid=
+	# The runner names each step on the console before it starts it and
+	# its result after the result is on the disk.
+	inprog=$(tr -d '\r' <"$console" | awk '
+		/^irqpath-lab: step [0-9]+ / { cur = $3 }
+		/^irqpath-lab: (not )?ok [0-9]+ / { n = ($2 == "not") ? $4 : $3; if (n == cur) cur = "" }
+		END { print cur }')
 	echo $(( $(date +%s) - t0 )) >>"$out/boot-seconds"
 }
 
-# Unpack boot $1's results disk and add it to OUTDIR: tap.txt and times.txt
-# are appended, every other file replaces its earlier copy.  Prints the
-# number of the last step the boot finished (0: none).
-merge() { # BOOT FIRST_STEP
-	local dir=$stage/boot$1
+# A verdict file of the runner (status/NNNN) is a result only when it is
+# whole: no NUL byte (a write cut short leaves zeros), a final newline,
+# and as its last line the TAP line of step $2.
+whole_status() { # FILE N
+	[ -s "$1" ] && tr -d '\000' <"$1" | cmp -s - "$1" &&
+		[ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" = 0a ] &&
+		tail -n 1 "$1" | grep -qE "^(not )?ok $2 "
+}
+
+# Unpack this boot's results disk into OUTDIR: the verdicts of steps
+# FIRST, FIRST+1, ... for as long as they are whole go to tap.txt and
+# times.txt; every other file replaces its earlier copy.  Sets $done_upto
+# (the last step with a result) and $complete (the runner's "1..N" came
+# back and every step has a result).
+merge() { # FIRST_STEP
+	local dir=$stage/disk n f
 	rm -rf "$dir"; mkdir -p "$dir"
-	tar -xif "$out/results.img" -C "$dir" 2>/dev/null || true
-	touch "$dir/tap.txt" "$dir/times.txt"
-	cat "$dir/tap.txt" >>"$out/tap.txt"
-	cat "$dir/times.txt" >>"$out/times.txt"
-	rm "$dir/tap.txt" "$dir/times.txt"
+	if ! tar -xif "$out/results.img" -C "$dir" 2>"$stage/tar.err"; then
+		echo "lab: boot $nboot's results disk: $(head -n 1 "$stage/tar.err")" >&2
+	fi
+	n=$1
+	while f=$dir/status/$(printf %04d "$n") && whole_status "$f" "$n"; do
+		sed -n 's/^=times //p' "$f" >>"$out/times.txt"
+		grep -v '^=times ' "$f" >>"$out/tap.txt"
+		n=$((n + 1))
+	done
+	done_upto=$((n - 1))
+	complete=0
+	if [ "$done_upto" -eq "$total" ] && [ "$(cat "$dir/status/end" 2>/dev/null)" = "1..$total" ]; then
+		complete=1
+	fi
+	rm -rf "$dir/status"
 	cp -a "$dir/." "$out/"
-	awk -v s="$2" 'BEGIN { last = s - 1 }
-		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? $3 : $2; if (n > last) last = n }
-		END { print last }' "$out/tap.txt"
 }
 
 t_start=$(date +%s)
 first=1
 nboot=0
+boot_restarts=0
 declare -A restarts=()
 while :; do
 	nboot=$((nboot + 1))
@@ -164,8 +214,9 @@ while :; do
 		printf '\n==== irqpath-lab: boot %d, from step %d ====\n' "$nboot" "$first" >>"$out/console.log"
 		cat "$console" >>"$out/console.log"; rm -f "$console"
 	fi
-	done_upto=$(merge "$nboot" "$first")
-	if grep -q '^1\.\.' "$out/tap.txt"; then
+	merge "$first"
+	if [ $complete -eq 1 ]; then
+		echo "1..$total" >>"$out/tap.txt"
 		break
 	fi
 	if [ "$verdict" = timeout ]; then
@@ -190,13 +241,29 @@ while :; do
 		why=${verdict#stall: }
 	fi
 	first=$((done_upto + 1))
-	if [ "$first" -gt "$total" ]; then
-		# Every step reported; only the final archive (dmesg) is missing.
-		echo "# retry 0 of (end): boot $nboot stopped after the last step: $why; its dmesg.txt is missing" >>"$out/tap.txt"
-		echo "1..$total" >>"$out/tap.txt"
-		break
+	if [ "${inprog:-0}" -ne "$first" ]; then
+		# Not in a step: booting, between steps, or writing results.  The
+		# next boot starts at the first step without a result, charged to
+		# no step.
+		boot_restarts=$((boot_restarts + 1))
+		if [ $boot_restarts -gt "$max_boot_restarts" ]; then
+			echo "lab: the guest stopped outside a step $boot_restarts times, the last: $why" >&2
+			tail -n 40 "$out/console.log" >&2
+			exit 1
+		fi
+		if [ "$first" -gt "$total" ]; then
+			echo "boot $nboot stopped after the plan's last step ($why): its dmesg.txt and interrupts.txt are missing" |
+				tee -a "$out/boot-retries" >&2
+			echo "1..$total" >>"$out/tap.txt"
+			break
+		fi
+		echo "boot $nboot stopped outside a step ($why): boot $((nboot + 1)) runs the plan from step $first" |
+			tee -a "$out/boot-retries" >&2
+		continue
 	fi
 	name=$(step_name "$first")
+	# Keep the stopped attempt's output beside the next one's.
+	[ ! -e "$out/logs/$name.log" ] || mv "$out/logs/$name.log" "$out/logs/$name.boot$nboot.log"
 	restarts[$first]=$(( ${restarts[$first]:-0} + 1 ))
 	if [ "${restarts[$first]}" -le "$max_restarts" ]; then
 		echo "# retry ${restarts[$first]} of $name: emulator artefact ($why), boot $((nboot + 1)) runs the plan again from step $first" |
