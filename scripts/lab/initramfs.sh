@@ -8,8 +8,8 @@
 # Contents: busybox (static), trace-cmd with the shared libraries ldd lists
 # and libtraceevent's plugins, the KVM selftests from SELFTESTS_DIR under
 # /selftests, and scripts/lab/guest/{init,runner,flush}.  The per-run plan
-# is a second, small archive that scripts/lab/run.sh appends (the kernel unpacks
-# concatenated archives in order).
+# is a second, small archive that scripts/lab/run.sh appends (the kernel
+# unpacks concatenated archives in order).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 

@@ -69,8 +69,8 @@ trap 'if [ -n "$qpid" ]; then kill -KILL "$qpid" 2>/dev/null || true; fi; rm -rf
 : >"$out/times.txt"
 
 # The plan's steps, numbered as the runner numbers them: "N NAME".
-awk '$1 == "test" || $1 == "trace" || $1 == "sh" || $1 == "tracesh" { print ++n, $2 }' \
-	"$plan" >"$stage/steps"
+is_step='$1 == "test" || $1 == "trace" || $1 == "sh" || $1 == "tracesh"'
+awk "$is_step"' { print ++n, $2 }' "$plan" >"$stage/steps"
 total=$(wc -l <"$stage/steps")
 step_name() { awk -v n="$1" '$1 == n { print $2 }' "$stage/steps"; }
 
@@ -81,8 +81,7 @@ make_initrd() {
 	rm -rf "$stage/root"; mkdir -p "$stage/root/irqpath"
 	{
 		echo "start $1"
-		awk -v first="$1" '
-			$1 == "test" || $1 == "trace" || $1 == "sh" || $1 == "tracesh" { if (++n >= first) print; next }
+		awk -v first="$1" "$is_step"' { if (++n >= first) print; next }
 			$1 == "kunit" { print }' "$plan"
 	} >"$stage/root/irqpath/plan"
 	cp "$initrd" "$out/.initrd"
@@ -182,16 +181,16 @@ boot() { # CONSOLE TIME_LEFT
 # address) is not 0xcc.
 stale_int3() { # CONSOLE
 	tr -d '\r' <"$1" | awk '
-		/Oops: / && !oops { if ($0 !~ /Oops: int3/) exit 1; oops = NR; next }
+		/Oops: / && !oops { if ($0 !~ /Oops: int3/) exit; oops = NR; next }
 		oops && /Code: / {
 			n = split($0, b, " ")
 			for (i = 2; i <= n; i++)
 				if (b[i] ~ /^<[0-9a-f][0-9a-f]>$/ && b[i - 1] ~ /^[0-9a-f][0-9a-f]$/ && b[i - 1] != "cc") {
-					print oops; exit 0
+					print oops; found = 1; exit
 				}
-			exit 1
+			exit
 		}
-		END { if (!oops) exit 1 }'
+		END { exit !found }'
 }
 
 # A verdict file of the runner (status/NNNN) is a result only when it is
@@ -216,7 +215,9 @@ merge() { # FIRST_STEP
 	fi
 	n=$1
 	while f=$dir/status/$(printf %04d "$n") && whole_status "$f" "$n"; do
-		sed -n 's/^=times //p' "$f" >>"$out/times.txt"
+		# Its retries column counts the host's restarts of it too.
+		sed -n 's/^=times //p' "$f" |
+			awk -v r="${restarts[$n]:-0}" 'NF == 4 { $4 += r } { print }' >>"$out/times.txt"
 		grep -v '^=times ' "$f" >>"$out/tap.txt"
 		n=$((n + 1))
 	done
@@ -319,12 +320,6 @@ while :; do
 			break
 		fi
 	fi
-done
-# A step the host restarted: its retries column counts the restarts too.
-for s in "${!restarts[@]}"; do
-	name=$(step_name "$s")
-	awk -v n="$name" -v r="${restarts[$s]}" '$1 == n && NF == 4 && !($2 == "0.0" && $3 == 137) { $4 += r } { print }' \
-		"$out/times.txt" >"$stage/times" && cp "$stage/times" "$out/times.txt"
 done
 rm -f "$out/results.img" "$out/.initrd"
 exit 0

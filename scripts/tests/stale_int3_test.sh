@@ -26,4 +26,9 @@ tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 { echo "[    1.0] Oops: general protection fault, probably for non-canonical address"; cat "$here/fixtures/int3-stale-text.console"; } >"$tmp"
 got=$(stale_int3 "$tmp" || true)
 [ -z "$got" ] && echo "ok: an earlier oops is the kernel's" || { echo "FAILED: earlier oops -> '$got'"; failures=$((failures + 1)); }
+# An int3 Oops whose Code: line never reached the console: no evidence.
+head -n 4 "$here/fixtures/int3-stale-text.console" | grep -v 'Code:' >"$tmp"
+got=$(stale_int3 "$tmp" || true)
+[ -z "$got" ] && echo "ok: an int3 Oops without its Code: line is the kernel's" ||
+	{ echo "FAILED: no Code: line -> '$got'"; failures=$((failures + 1)); }
 [ $failures -eq 0 ] && echo "stale_int3_test: all passed" || { echo "stale_int3_test: $failures failed"; exit 1; }
