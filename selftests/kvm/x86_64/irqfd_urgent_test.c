@@ -48,10 +48,9 @@
  *   0.1-0.3 ms before the next tick took pCPU A back, too short for an
  *   emulated VM entry.
  *
- * All plain interrupts are measured first, then all urgent ones: an urgent
- * interrupt ends the busy thread's run early, the busy thread later
- * resumes with the rest of its slice, and a plain interrupt sent then
- * would wait for that rest only.
+ * For the same reason all plain interrupts are measured first, then all
+ * urgent ones: a plain interrupt sent while the busy thread runs the rest
+ * of a slice would wait for that rest only.
  *
  * Asserted: every interrupt arrives exactly once; at least 3 in 4 urgent
  * interrupts found the vCPU preempted (urgent_kick) and had the directed
