@@ -88,13 +88,18 @@ make_initrd() {
 	(cd "$stage/root" && find . | cpio -o -H newc --owner 0:0 --quiet) >>"$out/.initrd"
 }
 
+# Whether FILE ends with a newline, i.e. its last line is complete.
+ends_in_newline() { # FILE
+	[ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" = 0a ]
+}
+
 # The last complete heartbeat line: "UPTIME" between steps, "UPTIME N NAME
 # SECS START" during step N.  The UART delivers a line in pieces, so a last
 # line without its newline is not read yet.
 heartbeat() {
 	local hb=$out/heartbeat.log
 	[ -s "$hb" ] || return 0
-	if [ "$(tail -c 1 "$hb" | od -An -tx1 | tr -d ' \n')" = 0a ]; then
+	if ends_in_newline "$hb"; then
 		tail -n 1 "$hb"
 	else
 		tail -n 2 "$hb" | head -n 1
@@ -198,7 +203,7 @@ stale_int3() { # CONSOLE
 # and as its last line the TAP line of step $2.
 whole_status() { # FILE N
 	[ -s "$1" ] && tr -d '\000' <"$1" | cmp -s - "$1" &&
-		[ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" = 0a ] &&
+		ends_in_newline "$1" &&
 		tail -n 1 "$1" | grep -qE "^(not )?ok $2 "
 }
 

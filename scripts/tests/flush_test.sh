@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Tests of the lab guest's results writer (scripts/lab/guest/flush, under
 # busybox sh as in the guest) and of the host's rule for a whole verdict
-# (whole_status in scripts/lab/run.sh):
+# (whole_status and its ends_in_newline in scripts/lab/run.sh):
 #  - each call appends what changed; `tar --ignore-zeros` on the host gets
 #    the latest copy of every file, the first call's files included;
 #  - within a call the step's data precedes its verdict (status/NNNN);
@@ -11,7 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 flush=$here/../lab/guest/flush
-eval "$(sed -n '/^whole_status()/,/^}/p' "$here/../lab/run.sh")"
+eval "$(sed -n '/^ends_in_newline()/,/^}/p; /^whole_status()/,/^}/p' "$here/../lab/run.sh")"
 command -v busybox >/dev/null || { echo "flush_test: busybox is missing"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
