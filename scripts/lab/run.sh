@@ -131,7 +131,7 @@ boot() { # CONSOLE TIME_LEFT
 		-no-reboot </dev/null >"$out/qemu.log" 2>&1 &
 	qpid=$!
 	hb_last=$t0
-	verdict=done
+	verdict="done"
 	while kill -0 "$qpid" 2>/dev/null; do
 		sleep 2
 		now=$(date +%s)
@@ -152,7 +152,7 @@ boot() { # CONSOLE TIME_LEFT
 				verdict="stall: step $(echo "$last" | cut -d' ' -f2,3) still ran ${step_margin} s past its limit of $(echo "$last" | cut -d' ' -f4) s"
 			fi
 		fi
-		if [ "$verdict" != done ]; then
+		if [ "$verdict" != "done" ]; then
 			kill -TERM "$qpid" 2>/dev/null || true
 			for _ in 1 2 3 4 5; do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
 			kill -KILL "$qpid" 2>/dev/null || true
@@ -276,7 +276,7 @@ while :; do
 		tail -n 40 "$out/console.log" >&2
 		exit 1
 	fi
-	if [ "$verdict" = done ]; then
+	if [ "$verdict" = "done" ]; then
 		[ "$qemu_rc" -eq 0 ] || { cat "$out/qemu.log" >&2; die "qemu exited $qemu_rc"; }
 		# QEMU exits 0 when it is killed by a signal: that is not the guest.
 		if grep -q 'terminating on signal' "$out/qemu.log"; then
